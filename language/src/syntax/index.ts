@@ -1,0 +1,2 @@
+export type * from "./ast.js";
+export { parse, MAX_NESTING, type ParseResult } from "./parse.js";

@@ -1,0 +1,256 @@
+import { EOF, type IRecognitionException, type IToken, tokenMatcher } from "chevrotain";
+import { catalog, type DiagnosticCode } from "../diagnostics/catalog.js";
+import type { Diagnostic, RelatedLocation } from "../diagnostics/diagnostic.js";
+import { LineIndex } from "../diagnostics/lineIndex.js";
+import type * as A from "./ast.js";
+import { buildSourceFile, tokenEnd } from "./build.js";
+import { JourneyParser } from "./parser.js";
+import * as T from "./tokens.js";
+
+/** Braces, parentheses and brackets nested deeper than this are reported, not parsed (no stack overflow). */
+export const MAX_NESTING = 64;
+
+export interface ParseResult {
+  file: string;
+  text: string;
+  ast: A.SourceFile;
+  diagnostics: Diagnostic[];
+  lineIndex: LineIndex;
+}
+
+let sharedParser: JourneyParser | undefined;
+
+function parser(): JourneyParser {
+  sharedParser ??= new JourneyParser();
+  return sharedParser;
+}
+
+const openers = new Map([
+  [T.LCurly, T.RCurly],
+  [T.LParen, T.RParen],
+  [T.LBracket, T.RBracket],
+]);
+
+function closerOf(token: IToken): string {
+  if (token.tokenType === T.LCurly) return "}";
+  if (token.tokenType === T.LParen) return ")";
+  return "]";
+}
+
+/**
+ * Parses one `.journey` file. Never throws and never hangs: any text yields a tree (possibly partial)
+ * plus diagnostics.
+ */
+export function parse(text: string, file = "<input>"): ParseResult {
+  const lineIndex = new LineIndex(text);
+  const diagnostics: Diagnostic[] = [];
+  const report = (code: DiagnosticCode, start: number, end: number, message: string, related: RelatedLocation[] = []) => {
+    diagnostics.push({
+      code,
+      severity: catalog[code].severity,
+      message,
+      file,
+      range: lineIndex.range(start, end),
+      related,
+      fixes: [],
+    });
+  };
+
+  try {
+    const lexed = T.journeyLexer.tokenize(text);
+    for (const error of lexed.errors) {
+      const ch = text.slice(error.offset, error.offset + (error.length || 1));
+      report(
+        "J1001",
+        error.offset,
+        error.offset + (error.length || 1),
+        `unexpected character \`${ch.length > 20 ? `${ch.slice(0, 20)}…` : ch}\`: remove it, or put it inside quotes if it is text`,
+      );
+    }
+    for (const token of lexed.tokens) {
+      if (token.tokenType === T.UnterminatedString) {
+        const quote = token.image.startsWith('"""') ? '"""' : token.image[0];
+        report(
+          "J1002",
+          token.startOffset,
+          token.startOffset + Math.min(token.image.length, 1),
+          `this text is never closed: add the closing ${quote} ${quote === '"""' ? "" : "before the end of the line"}`.trimEnd(),
+        );
+      }
+    }
+
+    const { tokens, unclosed } = limitNesting(lexed.tokens, report);
+    const p = parser();
+    p.sourceText = text;
+    p.input = tokens;
+    const cst = p.sourceFile();
+    reportSyntaxErrors(p.errors, tokens, unclosed, text, file, lineIndex, report);
+    const ast = buildSourceFile(cst, text.length);
+    ast.comments = lexed.groups.comments?.map(toComment) ?? [];
+    attachDocComments(ast, text);
+    return { file, text, ast, diagnostics: dedupe(diagnostics), lineIndex };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    report("J9001", 0, 0, `the parser failed on this file (${reason}); please report this as a bug with the file attached`);
+    return {
+      file,
+      text,
+      ast: { kind: "SourceFile", declarations: [], comments: [], span: { start: 0, end: text.length } },
+      diagnostics,
+      lineIndex,
+    };
+  }
+}
+
+type Report = (code: DiagnosticCode, start: number, end: number, message: string, related?: RelatedLocation[]) => void;
+
+/** Drops whatever sits deeper than MAX_NESTING (reporting it) and finds the brackets that are never closed. */
+function limitNesting(tokens: IToken[], report: Report): { tokens: IToken[]; unclosed: IToken[] } {
+  const stack: IToken[] = [];
+  const kept: IToken[] = [];
+  let skipping = 0;
+  for (const token of tokens) {
+    const isOpen = openers.has(token.tokenType);
+    const isClose = token.tokenType === T.RCurly || token.tokenType === T.RParen || token.tokenType === T.RBracket;
+    if (skipping > 0) {
+      if (isOpen) skipping++;
+      else if (isClose) skipping--;
+      continue;
+    }
+    if (isOpen) {
+      if (stack.length >= MAX_NESTING) {
+        report(
+          "J1005",
+          token.startOffset,
+          token.startOffset + 1,
+          `this \`${token.image}\` is nested more than ${MAX_NESTING} levels deep: split the logic into smaller segments or journeys`,
+        );
+        skipping = 1;
+        continue;
+      }
+      stack.push(token);
+    } else if (isClose) {
+      const top = stack[stack.length - 1];
+      if (top && openers.get(top.tokenType) === token.tokenType) stack.pop();
+    }
+    kept.push(token);
+  }
+  return { tokens: kept, unclosed: stack };
+}
+
+function reportSyntaxErrors(
+  errors: IRecognitionException[],
+  tokens: IToken[],
+  unclosed: IToken[],
+  text: string,
+  file: string,
+  lineIndex: LineIndex,
+  report: Report,
+): void {
+  const seen = new Set<number>();
+  const lastToken = tokens[tokens.length - 1];
+  const textEnd = lastToken ? tokenEnd(lastToken) : text.length;
+  let reportedUnclosed = false;
+  for (const error of errors) {
+    const token = error.token;
+    const atEnd = tokenMatcher(token, EOF) || Number.isNaN(token.startOffset);
+    const previous = (error as { previousToken?: IToken }).previousToken;
+    const previousEnd = previous && !Number.isNaN(previous.startOffset) ? tokenEnd(previous) : undefined;
+    let start: number;
+    let end: number;
+    if (atEnd) {
+      start = previousEnd ?? textEnd;
+      end = start;
+    } else if (previousEnd !== undefined && lineIndex.position(previousEnd).line < lineIndex.position(token.startOffset).line) {
+      // Something is missing at the end of a line: point there, not at the next line's first word.
+      start = previousEnd;
+      end = previousEnd;
+    } else {
+      start = token.startOffset;
+      end = tokenEnd(token);
+    }
+    if (seen.has(start)) continue;
+    seen.add(start);
+    if (atEnd && unclosed.length > 0) {
+      if (reportedUnclosed) continue;
+      reportedUnclosed = true;
+      const opener = unclosed[unclosed.length - 1] as IToken;
+      report(
+        "J1004",
+        opener.startOffset,
+        opener.startOffset + 1,
+        `this \`${opener.image}\` is never closed: add \`${closerOf(opener)}\` where the block should end`,
+        unclosed.length > 1
+          ? unclosed.slice(0, -1).map((t) => ({ file, range: lineIndex.range(t.startOffset, t.startOffset + 1), message: `this \`${t.image}\` is not closed either` }))
+          : [],
+      );
+      continue;
+    }
+    report("J1003", start, end, error.message);
+  }
+}
+
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.code}:${d.range.start.offset}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function toComment(token: IToken): A.Comment {
+  return {
+    kind: token.tokenType === T.DocComment ? "doc" : "line",
+    text: token.image,
+    span: { start: token.startOffset, end: tokenEnd(token) },
+  };
+}
+
+/** Attaches a run of `///` comments to the declaration or field that directly follows it. */
+function attachDocComments(ast: A.SourceFile, text: string): void {
+  const docs = ast.comments.filter((c) => c.kind === "doc");
+  if (docs.length === 0) return;
+  const byEnd = new Map<number, number>();
+  docs.forEach((doc, i) => byEnd.set(doc.span.end, i));
+  const docBefore = (start: number): A.DocComment | undefined => {
+    let cursor = start;
+    while (cursor > 0 && /\s/.test(text[cursor - 1] ?? "")) cursor--;
+    let index = byEnd.get(cursor);
+    if (index === undefined) return undefined;
+    const lines: string[] = [];
+    let first = docs[index] as A.Comment;
+    const last = first;
+    for (;;) {
+      const doc = docs[index] as A.Comment;
+      lines.unshift(doc.text.replace(/^\/\/\/ ?/, ""));
+      first = doc;
+      let back = doc.span.start;
+      while (back > 0 && /[ \t]/.test(text[back - 1] ?? "")) back--;
+      // one line break, then only spaces: the previous line is part of the same run
+      if (text[back - 1] === "\n") back--;
+      if (text[back - 1] === "\r") back--;
+      while (back > 0 && /[ \t]/.test(text[back - 1] ?? "")) back--;
+      const previous = byEnd.get(back);
+      if (previous === undefined) break;
+      index = previous;
+    }
+    return { text: lines.join("\n"), span: { start: first.span.start, end: last.span.end } };
+  };
+  const attachFields = (fields: A.FieldDecl[]) => {
+    for (const field of fields) {
+      const doc = docBefore(field.span.start);
+      if (doc) field.doc = doc;
+      if (field.type?.kind === "RecordType") attachFields(field.type.fields);
+      if (field.type?.kind === "OptionalType" && field.type.inner.kind === "RecordType") attachFields(field.type.inner.fields);
+      if (field.type?.kind === "ListType" && field.type.element?.kind === "RecordType") attachFields(field.type.element.fields);
+    }
+  };
+  for (const decl of ast.declarations) {
+    const doc = docBefore(decl.span.start);
+    if (doc) decl.doc = doc;
+    if (decl.kind === "CustomerDecl") attachFields(decl.members.filter((m): m is A.FieldDecl => m.kind === "FieldDecl"));
+    if (decl.kind === "EventDecl" || decl.kind === "ObjectDecl") attachFields(decl.fields);
+  }
+}

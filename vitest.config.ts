@@ -1,0 +1,18 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the TypeScript sources, not the built dist/.
+    alias: {
+      "@journey/language": here("./language/src/index.ts"),
+      "@journey/compiler": here("./compiler/src/index.ts"),
+    },
+  },
+  test: {
+    include: ["language/src/**/*.test.ts", "compiler/src/**/*.test.ts", "test/**/*.test.ts"],
+    testTimeout: 60_000,
+  },
+});
