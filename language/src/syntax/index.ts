@@ -1,2 +1,2 @@
 export type * from "./ast.js";
-export { parse, MAX_NESTING, type ParseResult } from "./parse.js";
+export { lex, parse, MAX_NESTING, type ParseResult } from "./parse.js";

@@ -254,3 +254,9 @@ function attachDocComments(ast: A.SourceFile, text: string): void {
     if (decl.kind === "EventDecl" || decl.kind === "ObjectDecl") attachFields(decl.fields);
   }
 }
+
+/** Lexes a text without parsing it (for tools and benchmarks): tokens and comments, with lexer errors counted. */
+export function lex(text: string): { tokenCount: number; commentCount: number; errorCount: number } {
+  const lexed = T.journeyLexer.tokenize(text);
+  return { tokenCount: lexed.tokens.length, commentCount: lexed.groups.comments?.length ?? 0, errorCount: lexed.errors.length };
+}
