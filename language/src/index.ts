@@ -1,2 +1,3 @@
 export * from "./diagnostics/index.js";
 export * from "./syntax/index.js";
+export * from "./format/index.js";

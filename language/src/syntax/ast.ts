@@ -186,6 +186,8 @@ export interface FrequencyCap extends Node {
   count: number | undefined;
   channel: Identifier | undefined;
   period: DurationLiteral | undefined;
+  /** `per day` (a bare unit: one of it) rather than `per 1 day`. */
+  perUnit: boolean;
 }
 
 // ── Journeys ────────────────────────────────────────────────────────────────

@@ -369,6 +369,7 @@ function buildPolicyRules(node: CstNode): A.PolicyRule[] {
           count: count ? Number(count.image) : undefined,
           channel: ident(tok(rule, "channel")),
           period,
+          perUnit: !sub(rule, "duration") && unit !== undefined,
           span,
         },
       ];

@@ -13,12 +13,12 @@ export const ruleDescriptions: Record<string, string> = {
   templateProp: "a template part such as `subject \"…\"` or `body file \"templates/x.liquid\"`",
   policyRule: "a policy such as `respect consent`, `quiet hours 21:00 - 08:00` or `at most 3 email per 7 days`",
   journeyItem: "a journey step such as `send email …`, `wait 2 days` or `if … { … }`",
-  trigger: "a trigger such as an event name, `customer enters <segment>`, `on customer.birthday` or `every monday at 10:00`",
+  trigger: "a trigger such as an event name",
   scheduleEvery: "a schedule such as `monday`, `day` or `7 days`",
   entryRule: "`once`, `always` or `every 30 days`",
   versionPolicy: "`drain`, `restart` or `migrate { old -> new }`",
   step: "a journey step such as `send email …`, `wait 2 days` or `if … { … }`",
-  waitSpec: "a duration such as `2 days`, `until 09:00`, `until customer.birthday` or `for <event> up to 2 days`",
+  waitSpec: "a duration such as `2 days`",
   duration: "a duration such as `2 days`",
   block: "a block `{ … }` of steps",
   matchCase: "a case such as `\"gold\" { … }` or `else { … }`",
@@ -39,6 +39,17 @@ export const ruleDescriptions: Record<string, string> = {
   callArg: "an argument such as `purchase.total` or `last 90 days`",
   eventPattern: "an event name",
 };
+
+/** Extra words for a message, after what was found: the other forms a rule accepts. */
+export const ruleHints: Record<string, string> = {
+  waitSpec: "a wait can also be `wait until 09:00`, `wait until customer.birthday` or `wait for email_opened up to 2 days`",
+  trigger: "a trigger is an event name, `customer enters <segment>`, `on customer.birthday`, `every monday at 10:00` or `api`",
+};
+
+function withHint(message: string, ruleName: string): string {
+  const hint = ruleHints[ruleName];
+  return hint ? `${message}; ${hint}` : message;
+}
 
 function describeToken(type: TokenType): string {
   const label = (type as { LABEL?: string }).LABEL;
@@ -66,7 +77,7 @@ const messages: IParserErrorMessageProvider = {
   buildNoViableAltMessage({ actual, previous, customUserDescription, ruleName }) {
     const what = customUserDescription ?? ruleDescriptions[ruleName] ?? ruleName;
     const first = actual[0];
-    return `expected ${what}${after(previous)}, but found ${first ? shown(first) : "the end of the file"}`;
+    return withHint(`expected ${what}${after(previous)}, but found ${first ? shown(first) : "the end of the file"}`, ruleName);
   },
   buildEarlyExitMessage({ actual, previous, customUserDescription, ruleName }) {
     const what = customUserDescription ?? ruleDescriptions[ruleName] ?? ruleName;

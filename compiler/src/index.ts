@@ -1,0 +1,1 @@
+export { main, VERSION } from "./cli/main.js";

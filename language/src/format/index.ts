@@ -1,0 +1,1 @@
+export { expr as printExpression, format, printSourceFile, type FormatResult } from "./printer.js";
