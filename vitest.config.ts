@@ -14,5 +14,6 @@ export default defineConfig({
   test: {
     include: ["language/src/**/*.test.ts", "compiler/src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 60_000,
+    globalSetup: ["test/setup/build.ts"],
   },
 });

@@ -93,10 +93,12 @@ class Printer {
     if (/\n[ \t]*\r?\n/.test(gap) || /\r[ \t]*\r/.test(gap)) this.lines.push("");
   }
 
-  /** Whether a comment or blank line sits between two offsets (breaks an alignment run). */
+  /** Whether a comment line or a blank line sits between two offsets (breaks an alignment run). */
   interrupted(from: number, to: number): boolean {
-    const comment = this.comments.find((c) => c.span.start >= from && c.span.start < to);
-    return comment !== undefined || /\n[ \t]*\r?\n/.test(this.text.slice(from, to));
+    const ownLine = this.comments.find(
+      (c) => c.span.start >= from && c.span.start < to && /[\r\n]/.test(this.text.slice(from, c.span.start)),
+    );
+    return ownLine !== undefined || /\n[ \t]*\r?\n/.test(this.text.slice(from, to));
   }
 }
 

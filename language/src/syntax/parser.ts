@@ -96,7 +96,7 @@ export class JourneyParser extends CstParser {
       recoveryEnabled: true,
       nodeLocationTracking: "none",
       errorMessageProvider: messages,
-      maxLookahead: 3,
+      maxLookahead: 2,
     });
     this.performSelfAnalysis();
   }
