@@ -639,7 +639,7 @@ export function expr(e: A.Expression | undefined): string {
     case "Occurrence":
       return `${e.which} ${name(e.event)}${e.within ? ` within ${duration(e.within)}` : ""}`;
     case "Filtered":
-      return `${e.subject.text} where ${expr(e.condition)}`;
+      return `${expr(e.subject)} where ${expr(e.condition)}`;
     case "WindowArg":
       return windowText(e.window);
     case "Parenthesized":

@@ -588,7 +588,8 @@ export interface Occurrence extends Node {
 /** `page_view where url contains "/pricing"` as an aggregate's argument. */
 export interface Filtered extends Node {
   kind: "Filtered";
-  subject: Identifier;
+  /** An event (`page_view`) or an event's field (`purchase.total`). */
+  subject: Expression;
   condition: Expression | undefined;
 }
 /** `last 90 days`, `ever`, `since signup` as an aggregate's argument. */

@@ -154,13 +154,17 @@ function numberLit(token: IToken, negative?: IToken): A.NumberLiteral {
 
 // ── Declarations ───────────────────────────────────────────────────────────
 
-export function buildSourceFile(cst: CstNode | undefined, textLength: number): A.SourceFile {
+/** Lines inside journeys that started no step (filled while building; reported by the caller). */
+let strayLines: A.Span[] = [];
+
+export function buildSourceFile(cst: CstNode | undefined, textLength: number): { ast: A.SourceFile; strayLines: A.Span[] } {
+  strayLines = [];
   const declarations: A.Declaration[] = [];
   for (const decl of subs(cst, "declaration")) {
     const built = buildDeclaration(decl);
     if (built) declarations.push(built);
   }
-  return { kind: "SourceFile", declarations, comments: [], span: { start: 0, end: textLength } };
+  return { ast: { kind: "SourceFile", declarations, comments: [], span: { start: 0, end: textLength } }, strayLines };
 }
 
 function buildDeclaration(node: CstNode): A.Declaration | undefined {
@@ -503,6 +507,9 @@ function buildStepBody(node: CstNode): A.Step {
   }
   if (!inner) return { kind: "MissingStep", span };
   switch (inner.name) {
+    case "strayLine":
+      strayLines.push(spanOf(inner));
+      return { kind: "MissingStep", span };
     case "sendStep": {
       const send: A.SendStep = { kind: "SendStep", channel: ident(tok(inner, "channel")), span };
       const template = ident(tok(inner, "template"));
@@ -713,7 +720,10 @@ export function buildExpression(node: CstNode | undefined): A.Expression | undef
     case "callArg": {
       const window = sub(node, "window");
       if (window) return { kind: "WindowArg", window: buildWindow(window), span: spanOf(node) };
-      return buildExpression(sub(node, "expression"));
+      const subject = buildExpression(sub(node, "expression"));
+      const filter = sub(node, "filter");
+      if (!subject || !node.children.Where) return subject;
+      return { kind: "Filtered", subject, condition: buildExpression(filter), span: spanOf(node) };
     }
     case "listLiteral":
       return { kind: "ListLiteral", items: buildAll(subs(node, "items")), span: spanOf(node) };
@@ -843,7 +853,7 @@ function buildEventReference(node: CstNode, negated: boolean, span: A.Span): A.E
   const windowNode = sub(node, "window");
   if (!negated && !windowNode && !node.children.Where) return { kind: "NameRef", name, span: name.span };
   if (!negated && !windowNode) {
-    return { kind: "Filtered", subject: name, condition: buildExpression(conditionNode), span };
+    return { kind: "Filtered", subject: { kind: "NameRef", name, span: name.span }, condition: buildExpression(conditionNode), span };
   }
   const query: A.EventQuery = { kind: "EventQuery", negated, event: name, span };
   const condition = buildExpression(conditionNode);

@@ -1,4 +1,4 @@
-import { EOF, type IRecognitionException, type IToken, tokenMatcher } from "chevrotain";
+import { type CstNode, EOF, type IRecognitionException, type IToken, tokenMatcher } from "chevrotain";
 import { catalog, type DiagnosticCode } from "../diagnostics/catalog.js";
 import type { Diagnostic, RelatedLocation } from "../diagnostics/diagnostic.js";
 import { LineIndex } from "../diagnostics/lineIndex.js";
@@ -43,6 +43,7 @@ function closerOf(token: IToken): string {
  */
 export function parse(text: string, file = "<input>"): ParseResult {
   const lineIndex = new LineIndex(text);
+  lineOf = (offset) => lineIndex.position(offset).line;
   const diagnostics: Diagnostic[] = [];
   const report = (code: DiagnosticCode, start: number, end: number, message: string, related: RelatedLocation[] = []) => {
     diagnostics.push({
@@ -68,6 +69,12 @@ export function parse(text: string, file = "<input>"): ParseResult {
       );
     }
     for (const token of lexed.tokens) {
+      if (token.tokenType === T.TimeOfDay) {
+        const [hour, minute] = token.image.split(":").map(Number);
+        if ((hour ?? 0) > 23 || (minute ?? 0) > 59) {
+          report("J1007", token.startOffset, tokenEnd(token), `\`${token.image}\` is not a time of day: write hours 00–23 and minutes 00–59, e.g. \`21:30\``);
+        }
+      }
       if (token.tokenType === T.UnterminatedString) {
         const quote = token.image.startsWith('"""') ? '"""' : token.image[0];
         report(
@@ -85,7 +92,9 @@ export function parse(text: string, file = "<input>"): ParseResult {
     p.input = tokens;
     const cst = p.sourceFile();
     reportSyntaxErrors(p.errors, tokens, unclosed, text, file, lineIndex, report);
-    const ast = buildSourceFile(cst, text.length);
+    reportJunk(cst, report, diagnostics);
+    const { ast, strayLines } = buildSourceFile(cst, text.length);
+    reportStrayLines(strayLines, text, report, diagnostics);
     ast.comments = lexed.groups.comments?.map(toComment) ?? [];
     attachDocComments(ast, text);
     return { file, text, ast, diagnostics: dedupe(diagnostics), lineIndex };
@@ -187,6 +196,53 @@ function reportSyntaxErrors(
       continue;
     }
     report("J1003", start, end, error.message);
+  }
+}
+
+/** Words between declarations that start none: the parser skipped them; say so, once per run. */
+function reportJunk(cst: CstNode, report: Report, earlier: Diagnostic[]): void {
+  for (const element of cst.children.junk ?? []) {
+    const junk = element as CstNode;
+    const tokens = Object.values(junk.children)
+      .flat()
+      .filter((t): t is IToken => (t as IToken).image !== undefined && !Number.isNaN((t as IToken).startOffset))
+      .sort((a, b) => a.startOffset - b.startOffset);
+    const first = tokens[0];
+    const last = tokens[tokens.length - 1];
+    if (!first || !last || errorOnLineOf(first.startOffset, earlier)) continue;
+    const shown = first.image.length > 30 ? `${first.image.slice(0, 30)}…` : first.image;
+    report(
+      "J1006",
+      first.startOffset,
+      tokenEnd(last),
+      `unexpected \`${shown}\`: a file holds declarations such as \`journey\`, \`segment\`, \`event\` or \`customer\`; remove this, or start it with the right keyword`,
+    );
+  }
+}
+
+/** Whether a syntax error was already reported on the line of `offset`: one mistake, one message. */
+function errorOnLineOf(offset: number, diagnostics: Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.range.start.offset <= offset && d.range.end.offset >= offset - 200 && sameLine(d, offset));
+}
+
+let lineOf: (offset: number) => number = () => 0;
+
+function sameLine(d: Diagnostic, offset: number): boolean {
+  const line = lineOf(offset);
+  return d.range.start.line === line || d.range.end.line === line;
+}
+
+function reportStrayLines(spans: A.Span[], text: string, report: Report, earlier: Diagnostic[]): void {
+  for (const span of spans) {
+    if (errorOnLineOf(span.start, earlier)) continue;
+    const words = text.slice(span.start, span.end);
+    const shown = words.length > 30 ? `${words.slice(0, 30)}…` : words;
+    report(
+      "J1003",
+      span.start,
+      span.end,
+      `\`${shown}\` is not a journey step: steps start with \`send\`, \`wait\`, \`if\`, \`match\`, \`split\`, \`set\`, \`add to\`, \`track\`, \`notify\`, \`start journey\` or \`exit\``,
+    );
   }
 }
 

@@ -69,7 +69,8 @@ function after(previous: IToken | undefined): string {
 
 const messages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual, previous }) {
-    return `expected ${describeToken(expected)}${after(previous)}, but found ${shown(actual)}`;
+    const compare = actual.image === "=" && expected !== T.Equals ? "; to compare two values, write `==`" : "";
+    return `expected ${describeToken(expected)}${after(previous)}, but found ${shown(actual)}${compare}`;
   },
   buildNotAllInputParsedMessage({ firstRedundant }) {
     return `unexpected ${shown(firstRedundant)}: expected a declaration such as \`journey\`, \`segment\`, \`event\` or \`customer\``;
@@ -132,40 +133,29 @@ export class JourneyParser extends CstParser {
     });
   });
 
-  /** Tokens at top level that start no declaration; reported once per run by the AST builder. */
+  /** Tokens at top level that start no declaration; reported once per run (J1006). */
   public junk = this.RULE("junk", () => {
     this.AT_LEAST_ONE({
       GATE: () => this.isJunk(),
-      DEF: () => this.OR([
-        { ALT: () => this.CONSUME(T.Name) },
-        { ALT: () => this.CONSUME(T.StringLiteral) },
-        { ALT: () => this.CONSUME(T.NumberLiteral) },
-        { ALT: () => this.CONSUME(T.Percent) },
-        { ALT: () => this.CONSUME(T.TimeOfDay) },
-        { ALT: () => this.CONSUME(T.LCurly) },
-        { ALT: () => this.CONSUME(T.RCurly) },
-        { ALT: () => this.CONSUME(T.LParen) },
-        { ALT: () => this.CONSUME(T.RParen) },
-        { ALT: () => this.CONSUME(T.LBracket) },
-        { ALT: () => this.CONSUME(T.RBracket) },
-        { ALT: () => this.CONSUME(T.Comma) },
-        { ALT: () => this.CONSUME(T.Dot) },
-        { ALT: () => this.CONSUME(T.Colon) },
-        { ALT: () => this.CONSUME(T.Arrow) },
-        { ALT: () => this.CONSUME(T.EqEq) },
-        { ALT: () => this.CONSUME(T.NotEq) },
-        { ALT: () => this.CONSUME(T.LessEq) },
-        { ALT: () => this.CONSUME(T.GreaterEq) },
-        { ALT: () => this.CONSUME(T.Less) },
-        { ALT: () => this.CONSUME(T.Greater) },
-        { ALT: () => this.CONSUME(T.Equals) },
-        { ALT: () => this.CONSUME(T.Plus) },
-        { ALT: () => this.CONSUME(T.Minus) },
-        { ALT: () => this.CONSUME(T.Star) },
-        { ALT: () => this.CONSUME(T.Slash) },
-        { ALT: () => this.CONSUME(T.Pipe) },
-        { ALT: () => this.CONSUME(T.Question) },
-      ]),
+      DEF: () => this.anyToken(),
+    });
+  });
+
+  /** Consumes one token of any kind (used only to skip what cannot be read). */
+  private anyToken(): void {
+    this.CONSUME(T.AnyToken);
+  }
+
+  /** A line inside a journey that starts no step: skipped to the end of its line, so the steps after it still count. */
+  public strayLine = this.RULE("strayLine", () => {
+    const line = this.LA(1);
+    this.AT_LEAST_ONE({
+      GATE: () => {
+        const next = this.LA(1);
+        if (tokenMatcher(next, EOF) || tokenMatcher(next, T.RCurly) || tokenMatcher(next, T.LCurly)) return false;
+        return next === line || !this.nextStartsLine();
+      },
+      DEF: () => this.anyToken(),
     });
   });
 
@@ -195,6 +185,7 @@ export class JourneyParser extends CstParser {
   public customerMember = this.RULE("customerMember", () => {
     this.OR({
       IGNORE_AMBIGUITIES: true,
+      MAX_LOOKAHEAD: 1,
       DEF: [
         {
           GATE: () => tokenMatcher(this.LA(1), T.Identified) && tokenMatcher(this.LA(2), T.By),
@@ -428,17 +419,30 @@ export class JourneyParser extends CstParser {
     this.CONSUME(T.Name, { LABEL: "name" });
     this.OPTION(() => this.CONSUME(T.StringLiteral, { LABEL: "title" }));
     this.CONSUME(T.LCurly);
-    this.MANY(() => this.SUBRULE(this.journeyItem));
+    this.MANY({ GATE: () => this.beforeBlockEnd(), DEF: () => this.SUBRULE(this.journeyItem) });
     this.CONSUME(T.RCurly);
   });
 
+  /** Not at a `}` or the end of the file: a block's steps go on. */
+  private beforeBlockEnd(): boolean {
+    const next = this.LA(1);
+    return !tokenMatcher(next, T.RCurly) && !tokenMatcher(next, EOF);
+  }
+
+  /** A word followed by `:` is a step label, whatever the word. */
+  private notLabel(): boolean {
+    return !tokenMatcher(this.LA(2), T.Colon);
+  }
+
   public journeyItem = this.RULE("journeyItem", () => {
+    // Chosen by the first word alone, so `entry twice` is reported as a bad entry rule, not as a bad step.
     this.OR({
       IGNORE_AMBIGUITIES: true,
+      MAX_LOOKAHEAD: 1,
       DEF: [
-        { ALT: () => this.SUBRULE(this.whenClause) },
-        { ALT: () => this.SUBRULE(this.entryClause) },
-        { ALT: () => this.SUBRULE(this.goalClause) },
+        { GATE: () => this.notLabel(), ALT: () => this.SUBRULE(this.whenClause) },
+        { GATE: () => this.notLabel(), ALT: () => this.SUBRULE(this.entryClause) },
+        { GATE: () => this.notLabel(), ALT: () => this.SUBRULE(this.goalClause) },
         {
           GATE: () => tokenMatcher(this.LA(2), T.When),
           ALT: () => this.SUBRULE(this.exitWhenClause),
@@ -460,15 +464,19 @@ export class JourneyParser extends CstParser {
   public trigger = this.RULE("trigger", () => {
     this.OR({
       IGNORE_AMBIGUITIES: true,
+      MAX_LOOKAHEAD: 1,
       DEF: [
         {
-          GATE: () => tokenMatcher(this.LA(2), T.Enters) || tokenMatcher(this.LA(2), T.Leaves),
+          GATE: () => !tokenMatcher(this.LA(2), T.Where),
           ALT: () => {
             this.CONSUME(T.Customer);
-            this.OR2([
-              { ALT: () => this.CONSUME(T.Enters, { LABEL: "change" }) },
-              { ALT: () => this.CONSUME(T.Leaves, { LABEL: "change" }) },
-            ]);
+            this.OR2({
+              ERR_MSG: "`enters` or `leaves` (a segment)",
+              DEF: [
+                { ALT: () => this.CONSUME(T.Enters, { LABEL: "change" }) },
+                { ALT: () => this.CONSUME(T.Leaves, { LABEL: "change" }) },
+              ],
+            });
             this.CONSUME(T.Name, { LABEL: "segment" });
           },
         },
@@ -598,7 +606,7 @@ export class JourneyParser extends CstParser {
 
   public block = this.RULE("block", () => {
     this.CONSUME(T.LCurly);
-    this.MANY(() => this.SUBRULE(this.step));
+    this.MANY({ GATE: () => this.beforeBlockEnd(), DEF: () => this.SUBRULE(this.step) });
     this.CONSUME(T.RCurly);
   });
 
@@ -612,6 +620,8 @@ export class JourneyParser extends CstParser {
     });
     this.OR({
       ERR_MSG: ruleDescriptions.step,
+      IGNORE_AMBIGUITIES: true,
+      MAX_LOOKAHEAD: 1,
       DEF: [
         { ALT: () => this.SUBRULE(this.sendStep) },
         { ALT: () => this.SUBRULE(this.showStep) },
@@ -628,6 +638,10 @@ export class JourneyParser extends CstParser {
         { ALT: () => this.SUBRULE(this.notifyStep) },
         { ALT: () => this.SUBRULE(this.startStep) },
         { ALT: () => this.SUBRULE(this.exitStep) },
+        {
+          GATE: () => !tokenMatcher(this.LA(1), T.RCurly) && !tokenMatcher(this.LA(1), T.LCurly) && !tokenMatcher(this.LA(1), EOF),
+          ALT: () => this.SUBRULE(this.strayLine),
+        },
       ],
     });
   });
@@ -651,12 +665,15 @@ export class JourneyParser extends CstParser {
   public showStep = this.RULE("showStep", () => {
     this.CONSUME(T.Show);
     this.CONSUME(T.Name, { LABEL: "channel" });
-    this.OPTION(() =>
-      this.OR([
-        { ALT: () => this.CONSUME(T.StringLiteral, { LABEL: "text" }) },
-        { ALT: () => this.CONSUME2(T.Name, { LABEL: "template" }) },
-      ]),
-    );
+    // `show in_app` alone on its line: the next line's first word is the next step, not a template.
+    this.OPTION({
+      GATE: () => !this.nextStartsLine(),
+      DEF: () =>
+        this.OR([
+          { ALT: () => this.CONSUME(T.StringLiteral, { LABEL: "text" }) },
+          { ALT: () => this.CONSUME2(T.Name, { LABEL: "template" }) },
+        ]),
+    });
     this.OPTION2(() => {
       this.CONSUME(T.LCurly);
       this.MANY(() => this.SUBRULE(this.inAppItem));
@@ -955,6 +972,10 @@ export class JourneyParser extends CstParser {
         {
           ALT: () => {
             this.CONSUME(T.In, { LABEL: "op" });
+            this.OPTION3({
+              GATE: () => tokenMatcher(this.LA(2), T.Identifier),
+              DEF: () => this.CONSUME(T.List),
+            });
             this.OR3([
               { ALT: () => this.SUBRULE(this.listLiteral, { LABEL: "list" }) },
               { ALT: () => this.CONSUME(T.Identifier, { LABEL: "listName" }) },
@@ -1090,11 +1111,12 @@ export class JourneyParser extends CstParser {
       this.SUBRULE(this.orExpr, { LABEL: "condition" });
     });
     this.OPTION2({
-      GATE: () => this.atWindow(false),
+      GATE: () => this.atWindow(true),
       DEF: () => this.SUBRULE(this.window),
     });
   });
 
+  /** At `ever`, `since x`, `in last 30 days` (or, where `bareLast`, `last 30 days`). */
   private atWindow(bareLast: boolean): boolean {
     const next = this.LA(1);
     if (tokenMatcher(next, T.Ever)) return true;
@@ -1133,7 +1155,15 @@ export class JourneyParser extends CstParser {
           GATE: () => this.atWindow(true),
           ALT: () => this.SUBRULE(this.window),
         },
-        { ALT: () => this.SUBRULE(this.expression) },
+        {
+          ALT: () => {
+            this.SUBRULE(this.expression);
+            this.OPTION(() => {
+              this.CONSUME(T.Where);
+              this.SUBRULE2(this.expression, { LABEL: "filter" });
+            });
+          },
+        },
       ],
     });
   });

@@ -237,6 +237,15 @@ export const allTokens: TokenType[] = [
   StringLiteral,
 ];
 
+/** Every real token is also an `AnyToken`: what the parser skips after a mistake. */
+export const AnyToken = createToken({ name: "AnyToken", pattern: Lexer.NA });
+for (const token of allTokens) {
+  const isCategory = token.PATTERN === Lexer.NA;
+  const skipped = token.GROUP !== undefined;
+  if (!isCategory && !skipped) (token.CATEGORIES ??= []).push(AnyToken);
+}
+allTokens.push(AnyToken);
+
 /** Tokens that start a top-level declaration: where the parser resumes after garbage. */
 export const declarationStarts: TokenType[] = [Customer, Event, ObjectKw, Segment, List, Score, Template, Journey, Policy];
 
