@@ -85,7 +85,7 @@ describe("journey check", () => {
     expect(journey(["check"], dir).code).toBe(0);
     const bad = journey(["check", "--format", "xml"], dir);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("Allowed choices are pretty, json");
+    expect(bad.stderr).toContain("Allowed choices are pretty, json, sarif, github.");
   });
 
   it("prints help and exits 0", () => {

@@ -2,11 +2,22 @@ import { writeFile } from "node:fs/promises";
 import { CommanderError, Command, Option } from "commander";
 import { type Diagnostic, format, parse } from "@journey/language";
 import { displayPath, findJourneyFiles, readSource, UsageError } from "./files.js";
-import { paint, useColor } from "./report/color.js";
+import { checkExitCode, parseMaxWarnings, tooManyWarnings } from "./exitCode.js";
+import { type Paint, paint, useColor } from "./report/color.js";
+import { renderGithub } from "./report/github.js";
 import { renderJson } from "./report/json.js";
 import { renderPretty, summaryLine } from "./report/pretty.js";
+import { renderSarif } from "./report/sarif.js";
 
 export const VERSION = "0.1.0";
+
+const reportFormats = ["pretty", "json", "sarif", "github"] as const;
+type ReportFormat = (typeof reportFormats)[number];
+
+interface CheckOptions {
+  format: ReportFormat;
+  maxWarnings?: number;
+}
 
 interface Io {
   stdout: NodeJS.WriteStream;
@@ -39,9 +50,14 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .command("check")
     .description("report problems in .journey files (currently: syntax)")
     .argument("[paths...]", "files or folders (default: the current folder)")
-    .addOption(new Option("--format <format>", "report format").choices(["pretty", "json"]).default("pretty"))
-    .action(async (paths: string[], options: { format: "pretty" | "json" }) => {
-      exitCode = await runCheck(paths, options.format, io);
+    .addOption(new Option("--format <format>", "report format").choices(reportFormats).default("pretty"))
+    .addOption(
+      new Option("--max-warnings <count>", "also exit 1 when there are more than <count> warnings (default: no limit)").argParser(
+        parseMaxWarnings,
+      ),
+    )
+    .action(async (paths: string[], options: CheckOptions) => {
+      exitCode = await runCheck(paths, options, io);
     });
 
   try {
@@ -99,7 +115,7 @@ async function runFmt(paths: string[], check: boolean, io: Io): Promise<number> 
   return errors.length > 0 ? 1 : 0;
 }
 
-async function runCheck(paths: string[], reportFormat: "pretty" | "json", io: Io): Promise<number> {
+async function runCheck(paths: string[], options: CheckOptions, io: Io): Promise<number> {
   const files = await findJourneyFiles(paths, io.cwd);
   const sources = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
@@ -109,14 +125,30 @@ async function runCheck(paths: string[], reportFormat: "pretty" | "json", io: Io
     sources.set(shown, text);
     diagnostics.push(...parse(text, shown).diagnostics);
   }
-  const errors = diagnostics.filter((d) => d.severity === "error").length;
-  const warnings = diagnostics.filter((d) => d.severity === "warning").length;
-  if (reportFormat === "json") {
-    io.stdout.write(`${renderJson(diagnostics, { files: files.length, errors, warnings })}\n`);
-  } else {
-    const colors = paint(useColor(io.stdout));
-    if (diagnostics.length > 0) io.stdout.write(`${renderPretty(diagnostics, sources, colors)}\n`);
-    io.stdout.write(`${summaryLine(files.length, errors, warnings, colors)}\n`);
+  const counts = {
+    errors: diagnostics.filter((d) => d.severity === "error").length,
+    warnings: diagnostics.filter((d) => d.severity === "warning").length,
+  };
+  const human = (colors: Paint) =>
+    `${diagnostics.length > 0 ? `${renderPretty(diagnostics, sources, colors)}\n` : ""}${summaryLine(files.length, counts.errors, counts.warnings, colors)}\n`;
+  switch (options.format) {
+    case "json":
+      io.stdout.write(`${renderJson(diagnostics, { files: files.length, ...counts })}\n`);
+      break;
+    case "sarif":
+      io.stdout.write(`${renderSarif(diagnostics, { version: VERSION })}\n`);
+      break;
+    case "github":
+      // GitHub shows only the first 10 errors and 10 warnings of a step as annotations: the full
+      // report follows in the log, without colour (the log is not a terminal).
+      io.stdout.write(`${renderGithub(diagnostics)}${human(paint(false))}`);
+      break;
+    default:
+      io.stdout.write(human(paint(useColor(io.stdout))));
   }
-  return errors > 0 ? 1 : 0;
+  if (tooManyWarnings(counts, options.maxWarnings)) {
+    const found = `${counts.warnings} warning${counts.warnings === 1 ? "" : "s"}`;
+    io.stderr.write(`journey: ${found}, more than the ${options.maxWarnings} that --max-warnings allows\n`);
+  }
+  return checkExitCode(counts, options.maxWarnings);
 }
