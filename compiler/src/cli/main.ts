@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { CommanderError, Command, Option } from "commander";
-import { type Diagnostic, format, parse } from "@journey/language";
+import { checkProgram, type Diagnostic, format } from "@journey/language";
 import { displayPath, findJourneyFiles, readSource, UsageError } from "./files.js";
 import { checkExitCode, parseMaxWarnings, tooManyWarnings } from "./exitCode.js";
 import { type Paint, paint, useColor } from "./report/color.js";
@@ -118,13 +120,22 @@ async function runFmt(paths: string[], check: boolean, io: Io): Promise<number> 
 async function runCheck(paths: string[], options: CheckOptions, io: Io): Promise<number> {
   const files = await findJourneyFiles(paths, io.cwd);
   const sources = new Map<string, string>();
-  const diagnostics: Diagnostic[] = [];
-  for (const path of files) {
-    const shown = displayPath(path, io.cwd);
-    const text = await readSource(path);
-    sources.set(shown, text);
-    diagnostics.push(...parse(text, shown).diagnostics);
-  }
+  for (const path of files) sources.set(displayPath(path, io.cwd), await readSource(path));
+  const { diagnostics } = checkProgram(
+    [...sources].map(([file, text]) => ({ file, text })),
+    {
+      // Template bodies (`body file "templates/promo.liquid"`), relative to the working directory like the paths shown.
+      readFile: (path) => {
+        try {
+          const text = readFileSync(resolve(io.cwd, path), "utf8");
+          sources.set(path, text);
+          return text;
+        } catch {
+          return undefined;
+        }
+      },
+    },
+  );
   const counts = {
     errors: diagnostics.filter((d) => d.severity === "error").length,
     warnings: diagnostics.filter((d) => d.severity === "warning").length,

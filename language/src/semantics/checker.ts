@@ -1,0 +1,775 @@
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import type { LineIndex } from "../diagnostics/lineIndex.js";
+import { expr as printExpression } from "../format/printer.js";
+import type * as A from "../syntax/ast.js";
+import { parse, type ParseResult } from "../syntax/parse.js";
+import { ExpressionChecker, type JourneyContext, type Scope } from "./expressions.js";
+import { didYouMean, Reporter } from "./report.js";
+import { closestName } from "./suggest.js";
+import { bind, channels, type Symbols } from "./symbols.js";
+import { checkTemplateString, checkTemplates, templateScope } from "./templateCheck.js";
+import { assignable, describeType, type FieldInfo, isBool, isTemporal, type Type } from "./types.js";
+
+export interface SourceInput {
+  file: string;
+  text: string;
+}
+
+export interface CheckOptions {
+  /**
+   * Reads a file a `.journey` file refers to (`body file "templates/promo.liquid"`), by its path
+   * relative to the project root; `undefined` when it does not exist. Without it, template files are not checked.
+   */
+  readFile?: (path: string) => string | undefined;
+}
+
+/** The checked project: every file's tree, the symbols, and all diagnostics (syntax first, per file). */
+export interface Program {
+  files: ParseResult[];
+  symbols: Symbols;
+  diagnostics: Diagnostic[];
+}
+
+/** Parses and checks a whole project (all files share one namespace). Never throws on any input. */
+export function checkProgram(sources: SourceInput[], options: CheckOptions = {}): Program {
+  const files = [...sources].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)).map((s) => parse(s.text, s.file));
+  return checkParsed(files, options);
+}
+
+/** Checks files that are already parsed (the language server re-parses only what changed). */
+export function checkParsed(files: ParseResult[], options: CheckOptions = {}): Program {
+  const lineIndexes = new Map<string, LineIndex>(files.map((f) => [f.file, f.lineIndex]));
+  const reporter = new Reporter(lineIndexes);
+  let symbols: Symbols = emptySymbols();
+  try {
+    symbols = bind(files, reporter);
+    new ProjectChecker(symbols, reporter, options).run(files);
+  } catch (error) {
+    const first = files[0];
+    reporter.report(
+      "J9002",
+      { file: first?.file ?? "<project>", span: { start: 0, end: 0 } },
+      `the checker failed (${error instanceof Error ? error.message : String(error)}); please report this as a bug with the project attached`,
+    );
+  }
+  const syntax = files.flatMap((f) => f.diagnostics);
+  return { files, symbols, diagnostics: sortDiagnostics(dedupe([...syntax, ...reporter.diagnostics])) };
+}
+
+function emptySymbols(): Symbols {
+  return {
+    customer: undefined,
+    events: new Map(),
+    objects: new Map(),
+    segments: new Map(),
+    lists: new Map(),
+    scores: new Map(),
+    templates: new Map(),
+    journeys: new Map(),
+    policies: [],
+  };
+}
+
+/** The same finding reached twice (a template file shared by two templates) is reported once. */
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.code}|${d.file}|${d.range.start.offset}|${d.range.end.offset}|${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  return [...diagnostics].sort(
+    (a, b) =>
+      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+      a.range.start.offset - b.range.start.offset ||
+      a.range.end.offset - b.range.end.offset ||
+      (a.code < b.code ? -1 : a.code > b.code ? 1 : 0),
+  );
+}
+
+class ProjectChecker {
+  private readonly expressions: ExpressionChecker;
+  private readonly respectsConsent: boolean;
+
+  constructor(
+    private readonly symbols: Symbols,
+    private readonly reporter: Reporter,
+    private readonly options: CheckOptions,
+  ) {
+    this.expressions = new ExpressionChecker(symbols, reporter);
+    this.respectsConsent = symbols.policies.some((p) => p.node.rules.some((r) => r.kind === "RespectConsent"));
+  }
+
+  run(files: ParseResult[]): void {
+    const segmentRefs = new Map<string, { name: string; span: A.Span }[]>();
+    for (const { file, ast } of files) {
+      for (const decl of ast.declarations) {
+        switch (decl.kind) {
+          case "SegmentDecl": {
+            const refs: { name: string; span: A.Span }[] = [];
+            this.expressions.condition(decl.condition, { file, segmentRefs: refs });
+            if (decl.name && this.symbols.segments.get(decl.name.text)?.node === decl) segmentRefs.set(decl.name.text, refs);
+            break;
+          }
+          case "ScoreDecl":
+            this.score(decl, file);
+            break;
+          case "PolicyDecl":
+            this.policy(decl, file);
+            break;
+          case "TemplateDecl":
+            this.templateDecl(decl, file);
+            break;
+          case "JourneyDecl":
+            this.journey(decl, file);
+            break;
+          default:
+            break;
+        }
+      }
+    }
+    this.segmentCycles(segmentRefs);
+    checkTemplates(this.symbols, this.reporter, this.options.readFile);
+  }
+
+  private place(file: string, span: A.Span) {
+    return { file, span };
+  }
+
+  private channel(id: A.Identifier | undefined, file: string, allowed: readonly string[] = channels): string | undefined {
+    if (!id) return undefined;
+    if (allowed.includes(id.text)) return id.text;
+    const suggestion = closestName(id.text, allowed);
+    const place = this.place(file, id.span);
+    this.reporter.report("J2014", place, `unknown channel \`${id.text}\`${didYouMean(suggestion)}; the channels are ${allowed.join(", ")}`, {
+      fixes: Reporter.rename(place, suggestion),
+    });
+    return undefined;
+  }
+
+  private score(decl: A.ScoreDecl, file: string): void {
+    for (const rule of decl.rules) {
+      if (rule.kind === "ScorePoints" && rule.event) this.eventPattern(rule.event, { file });
+    }
+  }
+
+  private policy(decl: A.PolicyDecl, file: string): void {
+    for (const rule of decl.rules) {
+      if (rule.kind === "FrequencyCap") this.channel(rule.channel, file);
+    }
+  }
+
+  private templateDecl(decl: A.TemplateDecl, file: string): void {
+    this.channel(decl.channel, file);
+  }
+
+  /** `purchase where total > 50`: the event exists and the condition reads its fields. */
+  private eventPattern(pattern: A.EventPattern, scope: Scope): Map<string, FieldInfo> | undefined {
+    const fields = this.expressions.event(pattern.event, scope);
+    if (fields && pattern.condition) {
+      this.expressions.condition(pattern.condition, { ...scope, local: { owner: pattern.event.text, fields } });
+    }
+    return fields;
+  }
+
+  private segmentCycles(refs: Map<string, { name: string; span: A.Span }[]>): void {
+    const state = new Map<string, "visiting" | "done">();
+    const reported = new Set<string>();
+    const visit = (name: string, path: string[]): void => {
+      if (state.get(name) === "done") return;
+      if (state.get(name) === "visiting") {
+        const cycle = path.slice(path.indexOf(name));
+        const first = cycle[0] as string;
+        if (reported.has(first)) return;
+        for (const member of cycle) reported.add(member);
+        const segment = this.symbols.segments.get(first);
+        if (!segment?.node.name) return;
+        const loop = [...cycle, first].map((n) => `\`${n}\``).join(" → ");
+        this.reporter.report(
+          "J4006",
+          this.place(segment.file, segment.node.name.span),
+          cycle.length === 1
+            ? `segment \`${first}\` is defined by itself, so it can never be decided: define it from customer data and events`
+            : `segments depend on each other in a loop (${loop}), so none of them can be decided: break the loop`,
+        );
+        return;
+      }
+      state.set(name, "visiting");
+      for (const ref of refs.get(name) ?? []) visit(ref.name, [...path, name]);
+      state.set(name, "done");
+    };
+    for (const name of [...refs.keys()].sort()) visit(name, []);
+  }
+
+  // ── Journeys ─────────────────────────────────────────────────────────────
+
+  private journey(decl: A.JourneyDecl, file: string): void {
+    const name = decl.name?.text ?? "journey";
+    const whens = decl.items.filter((i): i is A.WhenClause => i.kind === "WhenClause");
+    const trigger = whens[0]?.trigger;
+    const headerSpan = { start: decl.span.start, end: decl.name?.span.end ?? decl.span.start + "journey".length };
+    if (whens.length === 0) {
+      this.reporter.report("J4005", this.place(file, headerSpan), `journey \`${name}\` has no trigger: add a \`when …\` line, e.g. \`when signed_up\` or \`when customer enters <segment>\``);
+    }
+    for (const extra of whens.slice(1)) {
+      this.reporter.report("J4005", this.place(file, extra.span), `journey \`${name}\` already has a trigger; a journey starts one way: remove this \`when\` or make a second journey`, {
+        related: whens[0] ? [{ file, span: whens[0].span, message: "the first trigger is here" }] : [],
+      });
+    }
+    for (const kind of ["EntryClause", "GoalClause", "VersionClause"] as const) {
+      const clauses = decl.items.filter((i) => i.kind === kind);
+      for (const extra of clauses.slice(1)) {
+        const word = kind === "EntryClause" ? "entry" : kind === "GoalClause" ? "goal" : "on new version";
+        this.reporter.report("J4008", this.place(file, extra.span), `journey \`${name}\` already says \`${word}\`: keep one`, {
+          related: clauses[0] ? [{ file, span: clauses[0].span, message: "the first one is here" }] : [],
+        });
+      }
+    }
+
+    const context: JourneyContext = {
+      name,
+      triggerEvent: trigger?.kind === "EventTrigger" ? trigger.event.event.text : undefined,
+      triggerDescription: describeTrigger(trigger),
+      aliases: new Map(),
+    };
+    const steps = decl.items.filter((i): i is A.Step => isStep(i));
+    collectAliases(steps, context.aliases);
+    const scope: Scope = { file, journey: context };
+
+    if (trigger) this.trigger(trigger, scope);
+    const labels = new Map<string, { step: A.Step; label: A.Identifier }>();
+    forEachStep(steps, (step) => {
+      if (!step.label) return;
+      const previous = labels.get(step.label.text);
+      if (previous) {
+        this.reporter.report("J2011", this.place(file, step.label.span), `journey \`${name}\` already has a step labelled \`${step.label.text}\`: labels name one step each`, {
+          related: [{ file, span: previous.label.span, message: "the first one is here" }],
+        });
+        return;
+      }
+      labels.set(step.label.text, { step, label: step.label });
+    });
+
+    let goal = false;
+    for (const item of decl.items) {
+      switch (item.kind) {
+        case "GoalClause":
+          goal = true;
+          if (item.event) this.eventPattern(item.event, scope);
+          break;
+        case "ExitWhenClause":
+          if (item.event) this.eventPattern(item.event, scope);
+          break;
+        case "VersionClause":
+          this.versionPolicy(item, labels, steps, scope);
+          break;
+        default:
+          break;
+      }
+    }
+    this.steps(steps, scope);
+    this.unreachable(decl.items, file);
+    if (!goal) {
+      this.reporter.report(
+        "J4004",
+        this.place(file, headerSpan),
+        `journey \`${name}\` has no goal, so its conversions cannot be counted: add e.g. \`goal purchase within 7 days\``,
+      );
+    }
+  }
+
+  private trigger(trigger: A.Trigger, scope: Scope): void {
+    const file = scope.file;
+    switch (trigger.kind) {
+      case "EventTrigger": {
+        const fields = this.eventPattern(trigger.event, scope);
+        const key = trigger.correlationKey;
+        if (fields && key && !fields.has(key.text)) {
+          const suggestion = closestName(key.text, fields.keys());
+          const place = this.place(file, key.span);
+          this.reporter.report(
+            "J3008",
+            place,
+            `\`per ${key.text}\`: ${trigger.event.event.text} has no field \`${key.text}\`${didYouMean(suggestion)}; the correlation key must be a field of the trigger event`,
+            { fixes: Reporter.rename(place, suggestion) },
+          );
+        }
+        return;
+      }
+      case "SegmentTrigger":
+        if (trigger.segment) this.segmentName(trigger.segment, file);
+        return;
+      case "DateTrigger":
+        if (trigger.field) this.dateField(trigger.field, scope);
+        return;
+      case "ScheduleTrigger": {
+        const every = trigger.every;
+        if (every?.kind === "Identifier" && !scheduleWords.includes(every.text)) {
+          const suggestion = closestName(every.text, scheduleWords);
+          const place = this.place(file, every.span);
+          this.reporter.report("J3019", place, `\`every ${every.text}\` is not a schedule${didYouMean(suggestion)}; write a weekday, \`day\`, or a duration such as \`7 days\``, {
+            fixes: Reporter.rename(place, suggestion),
+          });
+        }
+        if (trigger.audience) this.segmentName(trigger.audience, file);
+        return;
+      }
+      case "ApiTrigger":
+        return;
+      default: {
+        const unknown: never = trigger;
+        return unknown;
+      }
+    }
+  }
+
+  private segmentName(id: A.Identifier, file: string): void {
+    if (this.symbols.segments.has(id.text)) return;
+    const place = this.place(file, id.span);
+    if (this.symbols.lists.has(id.text)) {
+      this.reporter.report("J2013", place, `\`${id.text}\` is a list, not a segment: journeys start when customers enter segments; define \`segment in_${id.text} = customer in ${id.text}\``);
+      return;
+    }
+    const suggestion = closestName(id.text, this.symbols.segments.keys());
+    this.reporter.report("J2013", place, `unknown segment \`${id.text}\`${didYouMean(suggestion)}${suggestion ? "" : `; declare it with \`segment ${id.text} = …\``}`, {
+      fixes: Reporter.rename(place, suggestion),
+    });
+  }
+
+  private dateField(field: A.Expression, scope: Scope): void {
+    const type = this.expressions.check(field, scope);
+    if (!isTemporal(type)) {
+      this.reporter.report("J3014", this.place(scope.file, field.span), `\`${printExpression(field)}\` is ${describeType(type)}, not a date: name a \`date\` or \`datetime\` field such as \`customer.birthday\``);
+    }
+  }
+
+  private steps(steps: A.Step[], scope: Scope): void {
+    for (const step of steps) this.step(step, scope);
+  }
+
+  private block(block: A.Block | undefined, scope: Scope): void {
+    if (block) this.steps(block.steps, scope);
+  }
+
+  private step(step: A.Step, scope: Scope): void {
+    const file = scope.file;
+    switch (step.kind) {
+      case "SendStep":
+        this.send(step, scope);
+        return;
+      case "ShowStep": {
+        this.channel(step.channel, file, ["in_app"]);
+        if (step.template) this.template(step.template, "in_app", file);
+        if (step.text) this.inlineText(step.text, scope);
+        for (const item of step.content) {
+          if (item.kind !== "Recommendation") {
+            if (item.value && !item.fromFile) this.inlineText(item.value, scope);
+            continue;
+          }
+          const object = item.object ? this.symbols.objects.get(item.object.text) : undefined;
+          if (item.object && !object) {
+            const suggestion = closestName(item.object.text, this.symbols.objects.keys());
+            const place = this.place(file, item.object.span);
+            this.reporter.report("J2006", place, `unknown object \`${item.object.text}\`${didYouMean(suggestion)}`, { fixes: Reporter.rename(place, suggestion) });
+          }
+          if (item.like) this.expressions.check(item.like, scope);
+          const objectScope: Scope = object && item.object ? { ...scope, local: { owner: item.object.text, fields: object.fields } } : scope;
+          if (item.boost) this.expressions.condition(item.boost, objectScope);
+          if (item.where) this.expressions.condition(item.where, objectScope);
+        }
+        return;
+      }
+      case "WaitStep":
+        this.wait(step, scope);
+        return;
+      case "IfStep":
+        for (const branch of step.branches) {
+          this.expressions.condition(branch.condition, scope);
+          this.block(branch.body, scope);
+        }
+        this.block(step.otherwise, scope);
+        return;
+      case "MatchStep":
+        this.match(step, scope);
+        return;
+      case "SplitStep":
+        this.percentages(step.arms, step, file, "split");
+        for (const arm of step.arms) this.block(arm.body, scope);
+        return;
+      case "ExperimentStep":
+        this.percentages(step.arms, step, file, "experiment");
+        for (const arm of step.arms) this.block(arm.body, scope);
+        return;
+      case "HoldoutStep":
+        if (step.percent && (step.percent.value <= 0 || step.percent.value >= 100)) {
+          this.reporter.report("J4009", this.place(file, step.percent.span), `a holdout keeps back between 0% and 100% of customers (not ${step.percent.text}), e.g. \`holdout 10%\``);
+        }
+        return;
+      case "SetStep":
+        this.set(step, scope);
+        return;
+      case "ListStep":
+        if (step.list && !this.symbols.lists.has(step.list.text)) {
+          const suggestion = closestName(step.list.text, this.symbols.lists.keys());
+          const place = this.place(file, step.list.span);
+          this.reporter.report("J2008", place, `unknown list \`${step.list.text}\`${didYouMean(suggestion)}${suggestion ? "" : `; declare it with \`list ${step.list.text}\``}`, {
+            fixes: Reporter.rename(place, suggestion),
+          });
+        }
+        return;
+      case "TrackStep":
+        this.track(step, scope);
+        return;
+      case "NotifyStep":
+        if (step.target) this.template(step.target, "webhook", file);
+        return;
+      case "StartJourneyStep": {
+        const target = step.journey;
+        if (!target) return;
+        const journey = this.symbols.journeys.get(target.text);
+        const place = this.place(file, target.span);
+        if (!journey) {
+          const suggestion = closestName(target.text, this.symbols.journeys.keys());
+          this.reporter.report("J2007", place, `unknown journey \`${target.text}\`${didYouMean(suggestion)}`, { fixes: Reporter.rename(place, suggestion) });
+          return;
+        }
+        const starts = journey.node.items.find((i): i is A.WhenClause => i.kind === "WhenClause")?.trigger;
+        // A journey that starts on an event reads `trigger`; started from here, there would be none.
+        if (starts?.kind === "EventTrigger") {
+          this.reporter.report("J4011", place, `journey \`${target.text}\` starts ${describeTrigger(starts)} and reads that event, so it cannot be started from another journey: give it \`when api\` or another trigger`, {
+            related: [{ file: journey.file, span: starts.span, message: "its trigger is here" }],
+          });
+        }
+        return;
+      }
+      case "ExitStep":
+      case "MissingStep":
+        return;
+      default: {
+        const unknown: never = step;
+        return unknown;
+      }
+    }
+  }
+
+  private send(step: A.SendStep, scope: Scope): void {
+    const file = scope.file;
+    const channel = this.channel(step.channel, file, ["email", "sms", "push", "webhook"]);
+    if (step.template && channel) this.template(step.template, channel, file);
+    if (step.text) this.inlineText(step.text, scope);
+    if (!channel || !step.channel) return;
+    const customer = this.symbols.customer;
+    if (!customer) return;
+    const address: Record<string, string> = { email: "email", sms: "phone" };
+    const needed = address[channel];
+    if (needed && ![...customer.fields.values()].some((f) => f.type.kind === "scalar" && f.type.name === needed)) {
+      this.reporter.report(
+        "J3010",
+        this.place(file, step.channel.span),
+        `\`send ${channel}\` needs the customer's ${needed === "phone" ? "phone number" : "email address"}, but the customer schema has no \`${needed}\` field: add e.g. \`${needed} ${needed}?\` to \`customer { … }\``,
+        { related: [{ file: customer.file, span: { start: customer.node.span.start, end: customer.node.span.start + "customer".length }, message: "the customer schema" }] },
+      );
+    }
+    if (this.respectsConsent && channel !== "webhook") {
+      const consent = customer.fields.get("consent");
+      const flag = consent?.type.kind === "record" ? consent.type.fields.get(channel) : undefined;
+      if (!flag || !isBool(flag.type)) {
+        this.reporter.report(
+          "J3011",
+          this.place(file, step.channel.span),
+          `the policy says \`respect consent\`, but the customer schema has no \`consent.${channel}\` flag, so no ${channel} could ever be sent: add \`${channel} bool = false\` inside \`consent { … }\``,
+        );
+      }
+    }
+  }
+
+  /** A message written in the journey: checked with this journey's trigger event and sent messages. */
+  private inlineText(text: A.StringLiteral, scope: Scope): void {
+    const journey = scope.journey;
+    const trigger = journey?.triggerEvent ? { event: journey.triggerEvent } : "none";
+    checkTemplateString(text, scope.file, templateScope(this.symbols, trigger, journey?.aliases.keys() ?? []), this.reporter);
+  }
+
+  private template(id: A.Identifier, channel: string, file: string): void {
+    const template = this.symbols.templates.get(id.text);
+    const place = this.place(file, id.span);
+    if (!template) {
+      const suggestion = closestName(id.text, this.symbols.templates.keys());
+      this.reporter.report("J2004", place, `unknown template \`${id.text}\`${didYouMean(suggestion)}${suggestion ? "" : `; declare it with \`template ${id.text} ${channel} { … }\``}`, {
+        fixes: Reporter.rename(place, suggestion),
+      });
+      return;
+    }
+    const declared = template.node.channel?.text;
+    if (declared && declared !== channel && (channels as readonly string[]).includes(declared)) {
+      this.reporter.report("J3012", place, `template \`${id.text}\` is written for ${declared}, but it is sent by ${channel}: use a ${channel} template`, {
+        related: [{ file: template.file, span: template.node.channel?.span ?? template.node.span, message: `declared as a ${declared} template here` }],
+      });
+    }
+  }
+
+  private wait(step: A.WaitStep, scope: Scope): void {
+    const wait = step.wait;
+    const file = scope.file;
+    if (!wait) return;
+    switch (wait.kind) {
+      case "WaitDuration":
+        if (wait.duration.amount <= 0) this.reporter.report("J3019", this.place(file, wait.duration.span), "a wait must last longer than nothing: remove it, or wait e.g. `1 hour`");
+        return;
+      case "WaitUntilDate":
+        if (wait.field) this.dateField(wait.field, scope);
+        return;
+      case "WaitForEvent": {
+        if (!wait.event) return;
+        const fields = this.eventPattern(wait.event, scope);
+        const key = wait.matching;
+        if (key && fields) {
+          const triggerFields = scope.journey?.triggerEvent ? this.symbols.events.get(scope.journey.triggerEvent)?.fields : undefined;
+          if (!fields.has(key.text)) {
+            const suggestion = closestName(key.text, fields.keys());
+            const place = this.place(file, key.span);
+            this.reporter.report("J3009", place, `\`matching ${key.text}\`: ${wait.event.event.text} has no field \`${key.text}\`${didYouMean(suggestion)}`, {
+              fixes: Reporter.rename(place, suggestion),
+            });
+          } else if (!scope.journey?.triggerEvent) {
+            this.reporter.report("J3007", this.place(file, key.span), `\`matching ${key.text}\` compares with the trigger event, but journey \`${scope.journey?.name}\` starts ${scope.journey?.triggerDescription}`);
+          } else if (triggerFields && !triggerFields.has(key.text)) {
+            this.reporter.report(
+              "J3009",
+              this.place(file, key.span),
+              `\`matching ${key.text}\`: the trigger event ${scope.journey.triggerEvent} has no field \`${key.text}\`, so there is nothing to match`,
+            );
+          }
+        }
+        if (!wait.timeout) {
+          const end = wait.matching?.span.end ?? wait.event.span.end;
+          this.reporter.report(
+            "J4003",
+            this.place(file, wait.event.span),
+            `customers for whom no \`${wait.event.event.text}\` comes wait here forever: add a limit such as \`up to 7 days\` (and an \`else { … }\` for them)`,
+            { fixes: [{ title: "add `up to 7 days`", edits: [{ file, span: { start: end, end }, newText: " up to 7 days" }] }] },
+          );
+        }
+        this.block(wait.otherwise, scope);
+        return;
+      }
+      case "WaitUntilTime":
+      case "WaitBestTime":
+        return;
+      default: {
+        const unknown: never = wait;
+        return unknown;
+      }
+    }
+  }
+
+  private match(step: A.MatchStep, scope: Scope): void {
+    const file = scope.file;
+    const subject = step.subject ? this.expressions.check(step.subject, scope) : ({ kind: "error" } as Type);
+    const seen = new Map<string, A.Literal>();
+    for (const matchCase of step.cases) {
+      for (const value of matchCase.values) {
+        const key = JSON.stringify(value.kind === "StringLiteral" ? value.value : printExpression(value));
+        const previous = seen.get(key);
+        if (previous) {
+          this.reporter.report("J4010", this.place(file, value.span), `${printExpression(value)} is already handled by an earlier case, so this one never runs: remove it`, {
+            related: [{ file, span: previous.span, message: "handled here first" }],
+          });
+        } else seen.set(key, value);
+        if (subject.kind === "enum" && value.kind === "StringLiteral" && !subject.options.includes(value.value)) {
+          const suggestion = closestName(value.value, subject.options);
+          const place = this.place(file, value.span);
+          this.reporter.report("J3002", place, `"${value.value}" is not one of the choices ${subject.options.map((o) => `"${o}"`).join(", ")}${didYouMean(suggestion ? `"${suggestion}"` : undefined)}`, {
+            fixes: Reporter.rename(place, suggestion ? `"${suggestion}"` : undefined),
+          });
+        } else {
+          const valueType = this.expressions.check(value, scope);
+          if (subject.kind !== "enum" && !assignable(valueType, subject) && !assignable(subject, valueType)) {
+            this.reporter.report("J3001", this.place(file, value.span), `${printExpression(value)} (${describeType(valueType)}) can never equal \`${printExpression(step.subject)}\` (${describeType(subject)})`);
+          }
+        }
+      }
+      this.block(matchCase.body, scope);
+    }
+  }
+
+  private percentages(arms: A.SplitArm[], step: A.SplitStep | A.ExperimentStep, file: string, word: string): void {
+    if (arms.length === 0) return;
+    const total = arms.reduce((sum, arm) => sum + arm.percent.value, 0);
+    if (Math.abs(total - 100) < 1e-9) return;
+    const parts = arms.map((a) => a.percent.text).join(" + ");
+    this.reporter.report(
+      "J4001",
+      this.place(file, { start: step.span.start, end: (step.label?.span.end ?? step.span.start) + word.length + (step.label ? 2 : 0) }),
+      `the branches of this ${word} add up to ${formatPercent(total)} (${parts}), not 100%: every customer must land in exactly one branch`,
+      { related: arms.map((a) => ({ file, span: a.percent.span, message: a.percent.text })) },
+    );
+  }
+
+  private set(step: A.SetStep, scope: Scope): void {
+    const file = scope.file;
+    const target = step.target;
+    if (!target) return;
+    const isCustomerField =
+      (target.kind === "MemberAccess" && target.object.kind === "NameRef" && target.object.name.text === "customer") ||
+      (target.kind === "NameRef" && this.symbols.customer?.fields.has(target.name.text));
+    const targetType = this.expressions.check(target, scope);
+    if (!isCustomerField && targetType.kind !== "error") {
+      this.reporter.report("J3016", this.place(file, target.span), `only customer fields can be set: write \`set customer.<field> = …\``);
+      return;
+    }
+    if (!step.value) return;
+    if (targetType.kind === "enum" && step.value.kind === "StringLiteral") {
+      if (!targetType.options.includes(step.value.value)) {
+        const suggestion = closestName(step.value.value, targetType.options);
+        const place = this.place(file, step.value.span);
+        this.reporter.report("J3002", place, `"${step.value.value}" is not one of the choices ${targetType.options.map((o) => `"${o}"`).join(", ")}${didYouMean(suggestion ? `"${suggestion}"` : undefined)}`, {
+          fixes: Reporter.rename(place, suggestion ? `"${suggestion}"` : undefined),
+        });
+      }
+      return;
+    }
+    const valueType = this.expressions.check(step.value, scope);
+    if (!assignable(valueType, targetType)) {
+      this.reporter.report("J3016", this.place(file, step.value.span), `\`${printExpression(target)}\` holds ${describeType(targetType)}, but \`${printExpression(step.value)}\` is ${describeType(valueType)}`);
+    }
+  }
+
+  private track(step: A.TrackStep, scope: Scope): void {
+    const file = scope.file;
+    if (!step.event) return;
+    const fields = this.expressions.event(step.event, scope);
+    for (const property of step.properties) {
+      const valueType = property.value ? this.expressions.check(property.value, scope) : undefined;
+      if (!fields) continue;
+      const field = fields.get(property.name.text);
+      const place = this.place(file, property.name.span);
+      if (!field) {
+        const suggestion = closestName(property.name.text, fields.keys());
+        this.reporter.report("J2002", place, `${step.event.text} has no field \`${property.name.text}\`${didYouMean(suggestion)}`, { fixes: Reporter.rename(place, suggestion) });
+        continue;
+      }
+      if (valueType && property.value && !assignable(valueType, field.type) && !(field.type.kind === "enum" && property.value.kind === "StringLiteral" && field.type.options.includes(property.value.value))) {
+        this.reporter.report("J3016", this.place(file, property.value.span), `\`${property.name.text}\` holds ${describeType(field.type)}, but \`${printExpression(property.value)}\` is ${describeType(valueType)}`);
+      }
+    }
+  }
+
+  private versionPolicy(clause: A.VersionClause, labels: Map<string, { step: A.Step; label: A.Identifier }>, steps: A.Step[], scope: Scope): void {
+    if (clause.policy !== "migrate") return;
+    const file = scope.file;
+    const targets = new Set<string>();
+    for (const migration of clause.migrations) {
+      const to = migration.to;
+      if (!to) continue;
+      targets.add(to.text);
+      const target = labels.get(to.text);
+      const place = this.place(file, to.span);
+      if (!target) {
+        const suggestion = closestName(to.text, labels.keys());
+        this.reporter.report("J2009", place, `no step is labelled \`${to.text}\` in this journey${didYouMean(suggestion)}; label the step: \`${to.text}: wait …\``, {
+          fixes: Reporter.rename(place, suggestion),
+        });
+      } else if (!canWait(target.step)) {
+        this.reporter.report("J4007", place, `\`${to.text}\` is not a step where customers wait, so nobody can be moved onto it: map to a \`wait\` step`);
+      }
+    }
+    // Every step where a customer can be waiting needs a stable name to be mapped onto.
+    forEachStep(steps, (step) => {
+      if (!canWait(step) || step.label) return;
+      this.reporter.report(
+        "J4007",
+        this.place(file, step.span),
+        "customers can be waiting at this step when a new version is published, but it has no label, so `migrate` cannot map them: label it, e.g. `reminder: wait …`",
+        { fixes: [{ title: "add a label", edits: [{ file, span: { start: step.span.start, end: step.span.start }, newText: `${suggestLabel(step)}: ` }] }] },
+      );
+    });
+  }
+
+  /** Steps after an `exit` in the same block never run. */
+  private unreachable(items: A.JourneyItem[], file: string): void {
+    const visit = (list: A.JourneyItem[]) => {
+      const exitIndex = list.findIndex((i) => i.kind === "ExitStep");
+      const after = exitIndex >= 0 ? list.slice(exitIndex + 1).filter(isStep) : [];
+      const first = after[0];
+      const last = after[after.length - 1];
+      if (first && last) {
+        this.reporter.report("J4002", this.place(file, { start: first.span.start, end: last.span.end }), "these steps come after `exit`, so no customer ever reaches them: remove them or move the `exit`", {
+          related: [{ file, span: (list[exitIndex] as A.Step).span, message: "the journey ends here" }],
+        });
+      }
+      for (const item of list) for (const block of childBlocks(item)) visit(block.steps);
+    };
+    visit(items);
+  }
+}
+
+const scheduleWords = ["day", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
+function formatPercent(value: number): string {
+  return `${Math.round(value * 100) / 100}%`;
+}
+
+function describeTrigger(trigger: A.Trigger | undefined): string {
+  switch (trigger?.kind) {
+    case "EventTrigger":
+      return `on ${trigger.event.event.text}`;
+    case "SegmentTrigger":
+      return `when a customer ${trigger.change} ${trigger.segment?.text ?? "a segment"}`;
+    case "DateTrigger":
+      return `on a date (${printExpression(trigger.field)})`;
+    case "ScheduleTrigger":
+      return "on a schedule";
+    case "ApiTrigger":
+      return "through the API";
+    default:
+      return "with no trigger";
+  }
+}
+
+export function isStep(item: A.JourneyItem): item is A.Step {
+  return !["WhenClause", "EntryClause", "GoalClause", "ExitWhenClause", "VersionClause"].includes(item.kind);
+}
+
+/** The blocks directly inside a step. */
+export function childBlocks(item: A.JourneyItem): A.Block[] {
+  switch (item.kind) {
+    case "IfStep":
+      return [...item.branches.flatMap((b) => (b.body ? [b.body] : [])), ...(item.otherwise ? [item.otherwise] : [])];
+    case "MatchStep":
+      return item.cases.flatMap((c) => (c.body ? [c.body] : []));
+    case "SplitStep":
+    case "ExperimentStep":
+      return item.arms.flatMap((a) => (a.body ? [a.body] : []));
+    case "WaitStep":
+      return item.wait?.kind === "WaitForEvent" && item.wait.otherwise ? [item.wait.otherwise] : [];
+    default:
+      return [];
+  }
+}
+
+export function forEachStep(steps: A.Step[], visit: (step: A.Step) => void): void {
+  for (const step of steps) {
+    visit(step);
+    for (const block of childBlocks(step)) forEachStep(block.steps, visit);
+  }
+}
+
+function collectAliases(steps: A.Step[], aliases: Map<string, { channel: string }>): void {
+  forEachStep(steps, (step) => {
+    if (step.kind === "SendStep" && step.alias) aliases.set(step.alias.text, { channel: step.channel?.text ?? "message" });
+  });
+}
+
+function canWait(step: A.Step): boolean {
+  return step.kind === "WaitStep";
+}
+
+function suggestLabel(step: A.Step): string {
+  if (step.kind === "WaitStep" && step.wait?.kind === "WaitForEvent" && step.wait.event) return `wait_${step.wait.event.event.text}`;
+  return "waiting";
+}

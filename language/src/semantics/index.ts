@@ -1,0 +1,5 @@
+export { checkParsed, checkProgram, childBlocks, forEachStep, isStep, sortDiagnostics, type CheckOptions, type Program, type SourceInput } from "./checker.js";
+export type { Symbols, Declared, EventSymbol, ObjectSymbol, CustomerSymbol } from "./symbols.js";
+export { describeType, type FieldInfo, type Type } from "./types.js";
+export { closestName } from "./suggest.js";
+export { analyzeTemplate, type TemplateProblem, type TemplateScope, type TemplateType } from "./templates.js";
