@@ -28,7 +28,7 @@ afterAll(() => {
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "journey-formats-"));
   made.push(dir);
-  for (const [name, text] of Object.entries(files)) {
+  for (const [name, text] of Object.entries({ "schema.journey": schema, ...files })) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);
   }
@@ -115,8 +115,10 @@ function diagnostic(overrides: Partial<Diagnostic>): Diagnostic {
   return { code: codeAt(0), severity: "error", message: "something is wrong", file: "a.journey", range: range(0, 0), related: [], fixes: [], ...overrides };
 }
 
-const broken = "journey j {\n  wait\n}\n";
-const unclosed = "journey k {\n  when signed_up\n";
+// Every project here has this schema, so the only findings are the mistakes each test plants.
+const schema = "event purchase {\n  total money\n}\n\nevent signed_up {}\n";
+const broken = "journey j {\n  when signed_up\n  goal purchase within 7 days\n  wait\n}\n";
+const unclosed = "journey k {\n  when signed_up\n  goal purchase within 7 days\n";
 const badCharacter = "segment s = 1 @ 2\n";
 const tidy = "segment big = sum(purchase.total, last 90 days) > 500\n";
 
@@ -276,7 +278,7 @@ describe("journey check --format github", () => {
       expect(command.startsWith(`::error file=${file},line=${range.start.line}${columns},endLine=${range.end.line}`), command).toBe(true);
       expect(command.endsWith(`,title=${code}::${escapeData(message)}`), command).toBe(true);
     });
-    expect(commands.some((command) => command.startsWith("::error file=a.journey,line=2,col=")), run.stdout).toBe(true);
+    expect(commands.some((command) => command.startsWith("::error file=a.journey,line=4,col=")), run.stdout).toBe(true);
     expect(lines.slice(0, commands.length)).toEqual(commands);
     expect(run.stdout).not.toContain("\u001b[");
     expect(run.stdout.slice(commands.map((c) => `${c}\n`).join("").length)).toBe(pretty.stdout);

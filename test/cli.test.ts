@@ -19,7 +19,9 @@ function project(files: Record<string, string>): string {
 
 const tidy = "segment big = sum(purchase.total, last 90 days) > 500\n";
 const messy = "segment   big=sum(purchase.total,last 90 days)>500";
-const broken = "journey j {\n  wait\n}\n";
+const broken = "journey j {\n  when purchase\n  goal purchase within 7 days\n  wait\n}\n";
+/** The schema the check tests share, so the only findings are the planted mistakes. */
+const schema = "event purchase {\n  total money\n}\n";
 
 describe("journey fmt", () => {
   it("--check exits 0 when every file is formatted", () => {
@@ -53,7 +55,7 @@ describe("journey fmt", () => {
     expect(readFileSync(join(dir, "bad.journey"), "utf8")).toBe(broken);
     expect(readFileSync(join(dir, "b.journey"), "utf8")).toBe(tidy);
     expect(run.stderr).toContain("error[J1003]: expected a duration such as `2 days` after `wait`");
-    expect(run.stderr).toContain("--> bad.journey:2:7");
+    expect(run.stderr).toContain("--> bad.journey:4:7");
     expect(run.stderr).toContain("left untouched");
   });
 
@@ -67,21 +69,21 @@ describe("journey fmt", () => {
 
 describe("journey check", () => {
   it("reports syntax errors as JSON with 1-based positions and exits 1", () => {
-    const dir = project({ "bad.journey": broken });
+    const dir = project({ "bad.journey": broken, "schema.journey": schema });
     const run = journey(["check", "--format", "json"], dir);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);
-    expect(report.summary).toEqual({ files: 1, errors: 1, warnings: 0 });
+    expect(report.summary).toEqual({ files: 2, errors: 1, warnings: 0 });
     expect(report.diagnostics[0]).toMatchObject({
       code: "J1003",
       severity: "error",
       file: "bad.journey",
-      range: { start: { line: 2, column: 7 }, end: { line: 2, column: 7 } },
+      range: { start: { line: 4, column: 7 }, end: { line: 4, column: 7 } },
     });
   });
 
   it("exits 0 on a clean project and 2 on an unknown format", () => {
-    const dir = project({ "a.journey": tidy });
+    const dir = project({ "a.journey": tidy, "schema.journey": schema });
     expect(journey(["check"], dir).code).toBe(0);
     const bad = journey(["check", "--format", "xml"], dir);
     expect(bad.code).toBe(2);

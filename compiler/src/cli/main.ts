@@ -50,7 +50,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 
   program
     .command("check")
-    .description("report problems in .journey files (currently: syntax)")
+    .description("check a project: syntax, names, types, journey flow, consent and templates")
     .argument("[paths...]", "files or folders (default: the current folder)")
     .addOption(new Option("--format <format>", "report format").choices(reportFormats).default("pretty"))
     .addOption(

@@ -44,41 +44,59 @@ function has(node: CstNode | undefined, key: string): boolean {
   return tok(node, key) !== undefined;
 }
 
-const spanCache = new WeakMap<CstNode, A.Span>();
-
 /** The end offset (exclusive) of a token: the lexer records only where tokens start. */
 export function tokenEnd(token: IToken): number {
   return token.startOffset + token.image.length;
 }
 
-/** The span of a CST node: from its first real token to the end of its last one (memoised). */
-function spanOf(node: CstNode): A.Span {
-  const cached = spanCache.get(node);
-  if (cached) return cached;
+/** Where a node's first real token starts: only the first element of each child list can be first. */
+function startOf(node: CstNode): number {
+  const known = (node as CstNode & { span?: A.Span }).span;
+  if (known) return known.end > known.start || known.start > 0 ? known.start : Number.POSITIVE_INFINITY;
   let start = Number.POSITIVE_INFINITY;
-  let end = Number.NEGATIVE_INFINITY;
   const children = node.children as Children;
   for (const key in children) {
     for (const child of children[key] ?? []) {
-      let childStart: number;
-      let childEnd: number;
-      if (isToken(child)) {
-        const token = real(child);
-        if (!token) continue;
-        childStart = token.startOffset;
-        childEnd = tokenEnd(token);
-      } else {
-        const span = spanOf(child);
-        if (span.end < span.start) continue;
-        childStart = span.start;
-        childEnd = span.end;
-      }
+      const childStart = isToken(child) ? (real(child)?.startOffset ?? Number.NaN) : startOf(child);
+      if (Number.isNaN(childStart) || childStart === Number.POSITIVE_INFINITY) continue;
       if (childStart < start) start = childStart;
-      if (childEnd > end) end = childEnd;
+      break;
     }
   }
-  const span = Number.isFinite(start) ? { start, end } : { start: 0, end: -1 };
-  spanCache.set(node, span);
+  return start;
+}
+
+/** Where a node's last real token ends: only the last element of each child list can be last. */
+function endOf(node: CstNode): number {
+  const known = (node as CstNode & { span?: A.Span }).span;
+  if (known) return known.end > known.start || known.start > 0 ? known.end : Number.NEGATIVE_INFINITY;
+  let end = Number.NEGATIVE_INFINITY;
+  const children = node.children as Children;
+  for (const key in children) {
+    const list = children[key] ?? [];
+    for (let i = list.length - 1; i >= 0; i--) {
+      const child = list[i] as CstElement;
+      const token = isToken(child) ? real(child) : undefined;
+      const childEnd = isToken(child) ? (token ? tokenEnd(token) : Number.NaN) : endOf(child);
+      if (Number.isNaN(childEnd) || childEnd === Number.NEGATIVE_INFINITY) continue;
+      if (childEnd > end) end = childEnd;
+      break;
+    }
+  }
+  return end;
+}
+
+/** The span of a CST node: from its first real token to the end of its last one (kept on the node). */
+function spanOf(node: CstNode): A.Span {
+  const location = node.location;
+  if (location && !node.recoveredNode && location.startOffset >= 0 && (location.endOffset ?? -1) >= location.startOffset) {
+    return { start: location.startOffset, end: (location.endOffset as number) + 1 };
+  }
+  const holder = node as CstNode & { span?: A.Span };
+  if (holder.span) return holder.span;
+  const start = startOf(node);
+  const span = Number.isFinite(start) ? { start, end: endOf(node) } : { start: 0, end: 0 };
+  holder.span = span;
   return span;
 }
 
@@ -686,33 +704,12 @@ function buildWaitSpec(node: CstNode | undefined): A.WaitSpec | undefined {
 
 // ── Expressions ────────────────────────────────────────────────────────────
 
-/** Builds any expression-level CST node (from `expression` down to `primary`). */
+/** Builds any expression-level CST node (`expression`, `operand`, `postfix`, `primary`, …). */
 export function buildExpression(node: CstNode | undefined): A.Expression | undefined {
   if (!node) return undefined;
   switch (node.name) {
     case "expression":
-      return buildExpression(sub(node, "orExpr"));
-    case "orExpr":
-    case "andExpr":
-      return buildChain(node, node.name === "orExpr" ? "or" : "and");
-    case "notExpr": {
-      const negated = sub(node, "negated");
-      if (has(node, "Not")) {
-        return { kind: "Unary", operator: "not", operand: buildExpression(negated), span: spanOf(node) };
-      }
-      return buildExpression(sub(node, "comparison"));
-    }
-    case "comparison":
-      return buildComparison(node);
-    case "additive":
-    case "multiplicative":
-      return buildArithmetic(node);
-    case "unary": {
-      if (has(node, "Minus")) {
-        return { kind: "Unary", operator: "-", operand: buildExpression(sub(node, "negated")), span: spanOf(node) };
-      }
-      return buildExpression(sub(node, "postfix"));
-    }
+      return new ExpressionBuilder(node).build();
     case "postfix":
       return buildPostfix(node);
     case "primary":
@@ -739,60 +736,99 @@ function buildAll(nodes: CstNode[]): A.Expression[] {
   });
 }
 
-function buildChain(node: CstNode, operator: "or" | "and"): A.Expression | undefined {
-  const operands = subs(node, "operands");
-  let result = buildExpression(operands[0]);
-  for (let i = 1; i < operands.length; i++) {
-    const right = buildExpression(operands[i]);
-    if (!result) {
-      result = right;
-      continue;
-    }
-    result = { kind: "Binary", operator, left: result, right, span: join(result.span, right?.span ?? spanOf(node)) };
+/** How tightly each operator binds: `or` < `and` < `not` < comparisons < `+ -` < `* /`. */
+const precedence: Record<string, number> = {
+  or: 1,
+  and: 2,
+  "==": 4,
+  "!=": 4,
+  "<": 4,
+  "<=": 4,
+  ">": 4,
+  ">=": 4,
+  contains: 4,
+  in: 4,
+  is: 4,
+  "+": 5,
+  "-": 5,
+  "*": 6,
+  "/": 6,
+};
+const NOT_PRECEDENCE = 3;
+
+/** Precedence climbing over the flat list of operands and operator tails the grammar read. */
+class ExpressionBuilder {
+  private readonly operands: CstNode[];
+  private readonly tails: CstNode[];
+  /** Index of the next tail to consume; operand i+1 is the right side of tail i. */
+  private next = 0;
+
+  constructor(node: CstNode) {
+    this.operands = subs(node, "operands");
+    this.tails = subs(node, "tails");
   }
-  return result;
+
+  build(): A.Expression | undefined {
+    const first = this.operands[0];
+    return first ? this.climb(this.operand(first), 0) : undefined;
+  }
+
+  /** An operand with its prefixes: `-` binds tightest; `not` takes comparisons and arithmetic after it. */
+  private operand(node: CstNode): A.Expression | undefined {
+    const prefixes = toks(node, "prefix");
+    let result = buildPostfix(sub(node, "postfix"));
+    for (let i = prefixes.length - 1; i >= 0; i--) {
+      const prefix = prefixes[i] as IToken;
+      if (prefix.image === "not") {
+        // `not a == b` is `not (a == b)`: gather what binds tighter than `not` first.
+        result = this.climb(result, NOT_PRECEDENCE + 1);
+        result = { kind: "Unary", operator: "not", operand: result, span: { start: prefix.startOffset, end: result?.span.end ?? tokenEnd(prefix) } };
+      } else {
+        result = { kind: "Unary", operator: "-", operand: result, span: { start: prefix.startOffset, end: result?.span.end ?? tokenEnd(prefix) } };
+      }
+    }
+    return result;
+  }
+
+  private climb(left: A.Expression | undefined, minPrecedence: number): A.Expression | undefined {
+    while (this.next < this.tails.length) {
+      const tail = this.tails[this.next] as CstNode;
+      const op = tok(tail, "op");
+      const level = op ? (precedence[op.image] ?? 0) : 0;
+      if (!op || level < minPrecedence) return left;
+      this.next++;
+      const tailSpan = spanOf(tail);
+      if (op.image === "is") {
+        if (left) left = { kind: "IsSet", subject: left, negated: has(tail, "Not"), span: join(left.span, tailSpan) };
+        continue;
+      }
+      if (op.image === "in") {
+        const list = sub(tail, "list");
+        const listName = ident(tok(tail, "listName"));
+        const collection: A.ListLiteral | A.NameRef | undefined = list
+          ? (buildExpression(list) as A.ListLiteral)
+          : listName
+            ? { kind: "NameRef", name: listName, span: listName.span }
+            : undefined;
+        if (left) left = { kind: "Membership", subject: left, collection, span: join(left.span, tailSpan) };
+        continue;
+      }
+      const rightNode = sub(tail, "right");
+      let right = rightNode ? this.operand(rightNode) : undefined;
+      // Operators that bind tighter than this one take the right side first (left-associative).
+      right = this.climb(right, level + 1);
+      if (!left) {
+        left = right;
+        continue;
+      }
+      left = { kind: "Binary", operator: op.image as A.BinaryOperator, left, right, span: join(left.span, right?.span ?? tailSpan) };
+    }
+    return left;
+  }
 }
 
-function buildArithmetic(node: CstNode): A.Expression | undefined {
-  const operands = subs(node, "operands");
-  const ops = toks(node, "ops");
-  let result = buildExpression(operands[0]);
-  for (let i = 1; i < operands.length; i++) {
-    const right = buildExpression(operands[i]);
-    const op = (ops[i - 1]?.image ?? "+") as A.BinaryOperator;
-    if (!result) {
-      result = right;
-      continue;
-    }
-    result = { kind: "Binary", operator: op, left: result, right, span: join(result.span, right?.span ?? spanOf(node)) };
-  }
-  return result;
-}
-
-function buildComparison(node: CstNode): A.Expression | undefined {
-  const left = buildExpression(sub(node, "left"));
-  const op = tok(node, "op");
-  if (!left || !op) return left;
-  const span = spanOf(node);
-  switch (op.image) {
-    case "in": {
-      const list = sub(node, "list");
-      const listName = ident(tok(node, "listName"));
-      const collection: A.ListLiteral | A.NameRef | undefined = list
-        ? (buildExpression(list) as A.ListLiteral)
-        : listName
-          ? { kind: "NameRef", name: listName, span: listName.span }
-          : undefined;
-      return { kind: "Membership", subject: left, collection, span };
-    }
-    case "is":
-      return { kind: "IsSet", subject: left, negated: has(node, "Not"), span };
-    default:
-      return { kind: "Binary", operator: op.image as A.BinaryOperator, left, right: buildExpression(sub(node, "right")), span };
-  }
-}
-
-function buildPostfix(node: CstNode): A.Expression | undefined {
+function buildPostfix(node: CstNode | undefined): A.Expression | undefined {
+  if (!node) return undefined;
   let result = buildExpression(sub(node, "primary"));
   for (const member of toks(node, "members")) {
     if (!result) return undefined;

@@ -86,6 +86,8 @@ export function parse(text: string, file = "<input>"): ParseResult {
       }
     }
 
+    // The lexer records where tokens start; the parser needs where they end to track node spans.
+    for (const token of lexed.tokens) token.endOffset = token.startOffset + token.image.length - 1;
     const { tokens, unclosed } = limitNesting(lexed.tokens, report);
     const p = parser();
     p.sourceText = text;

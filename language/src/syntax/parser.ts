@@ -26,13 +26,7 @@ export const ruleDescriptions: Record<string, string> = {
   experimentItem: "a variant such as `50% a { … }` or `pick winner by goal after 3 days`",
   inAppItem: "`recommend 4 Product …` or a part such as `title \"…\"`",
   expression: "a condition or a value",
-  orExpr: "a condition or a value",
-  andExpr: "a condition or a value",
-  notExpr: "a condition or a value",
-  comparison: "a condition or a value",
-  additive: "a value",
-  multiplicative: "a value",
-  unary: "a value",
+  operand: "a value",
   postfix: "a value",
   primary: "a value such as a field name, `\"text\"`, `42` or `2 days`",
   window: "a time window such as `ever`, `in last 30 days` or `since <event>`",
@@ -95,14 +89,14 @@ export class JourneyParser extends CstParser {
   constructor() {
     super(T.allTokens, {
       recoveryEnabled: true,
-      nodeLocationTracking: "none",
+      nodeLocationTracking: "onlyOffset",
       errorMessageProvider: messages,
       maxLookahead: 2,
     });
     this.performSelfAnalysis();
   }
 
-  /** The text being parsed: the grammar looks at line breaks in one place (see `additive`). */
+  /** The text being parsed: the grammar looks at line breaks in one place (see `expression`). */
   public sourceText = "";
 
   /** Whether a line break separates the next token from the one before it. */
@@ -916,119 +910,77 @@ export class JourneyParser extends CstParser {
 
   // ── Expressions ───────────────────────────────────────────────────────────
 
+  /**
+   * An expression is read flat — operands and operators in order — and the AST builder applies
+   * precedence (`or` < `and` < `not` < comparisons < `+ -` < `* /`). Far fewer tree nodes per value
+   * than one grammar rule per precedence level.
+   */
   public expression = this.RULE("expression", () => {
-    this.SUBRULE(this.orExpr);
-  });
-
-  public orExpr = this.RULE("orExpr", () => {
-    this.SUBRULE(this.andExpr, { LABEL: "operands" });
-    this.MANY(() => {
-      this.CONSUME(T.Or);
-      this.SUBRULE2(this.andExpr, { LABEL: "operands" });
-    });
-  });
-
-  public andExpr = this.RULE("andExpr", () => {
-    this.SUBRULE(this.notExpr, { LABEL: "operands" });
-    this.MANY(() => {
-      this.CONSUME(T.And);
-      this.SUBRULE2(this.notExpr, { LABEL: "operands" });
-    });
-  });
-
-  public notExpr = this.RULE("notExpr", () => {
-    this.OR({
-      IGNORE_AMBIGUITIES: true,
-      DEF: [
-        {
-          ALT: () => {
-            this.CONSUME(T.Not);
-            this.SUBRULE(this.notExpr, { LABEL: "negated" });
-          },
-        },
-        { ALT: () => this.SUBRULE(this.comparison) },
-      ],
-    });
-  });
-
-  public comparison = this.RULE("comparison", () => {
-    this.SUBRULE(this.additive, { LABEL: "left" });
-    this.OPTION(() => {
-      this.OR([
-        {
-          ALT: () => {
-            this.OR2([
-              { ALT: () => this.CONSUME(T.EqEq, { LABEL: "op" }) },
-              { ALT: () => this.CONSUME(T.NotEq, { LABEL: "op" }) },
-              { ALT: () => this.CONSUME(T.LessEq, { LABEL: "op" }) },
-              { ALT: () => this.CONSUME(T.GreaterEq, { LABEL: "op" }) },
-              { ALT: () => this.CONSUME(T.Less, { LABEL: "op" }) },
-              { ALT: () => this.CONSUME(T.Greater, { LABEL: "op" }) },
-              { ALT: () => this.CONSUME(T.Contains, { LABEL: "op" }) },
-            ]);
-            this.SUBRULE2(this.additive, { LABEL: "right" });
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.In, { LABEL: "op" });
-            this.OPTION3({
-              GATE: () => tokenMatcher(this.LA(2), T.Identifier),
-              DEF: () => this.CONSUME(T.List),
-            });
-            this.OR3([
-              { ALT: () => this.SUBRULE(this.listLiteral, { LABEL: "list" }) },
-              { ALT: () => this.CONSUME(T.Identifier, { LABEL: "listName" }) },
-            ]);
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Is, { LABEL: "op" });
-            this.OPTION2(() => this.CONSUME(T.Not));
-            this.CONSUME(T.Set);
-          },
-        },
-      ]);
-    });
-  });
-
-  public additive = this.RULE("additive", () => {
-    this.SUBRULE(this.multiplicative, { LABEL: "operands" });
-    // `-20 on unsubscribed` on a new line starts a new rule; it does not subtract from the line above.
+    this.SUBRULE(this.operand, { LABEL: "operands" });
     this.MANY({
-      GATE: () => !this.nextStartsLine(),
-      DEF: () => {
-      this.OR([
-        { ALT: () => this.CONSUME(T.Plus, { LABEL: "ops" }) },
-          { ALT: () => this.CONSUME(T.Minus, { LABEL: "ops" }) },
-        ]);
-        this.SUBRULE2(this.multiplicative, { LABEL: "operands" });
-      },
+      // `-20 on unsubscribed` on a new line starts a new rule; it does not subtract from the line above.
+      // And `purchase where total > 50 in last 30 days`: `in last` is the event's window, not a list.
+      GATE: () =>
+        !(this.nextStartsLine() && (tokenMatcher(this.LA(1), T.Minus) || tokenMatcher(this.LA(1), T.Plus))) &&
+        !(tokenMatcher(this.LA(1), T.In) && tokenMatcher(this.LA(2), T.Last)),
+      DEF: () => this.SUBRULE(this.expressionTail, { LABEL: "tails" }),
     });
   });
 
-  public multiplicative = this.RULE("multiplicative", () => {
-    this.SUBRULE(this.unary, { LABEL: "operands" });
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(T.Star, { LABEL: "ops" }) },
-        { ALT: () => this.CONSUME(T.Slash, { LABEL: "ops" }) },
-      ]);
-      this.SUBRULE2(this.unary, { LABEL: "operands" });
-    });
-  });
-
-  public unary = this.RULE("unary", () => {
+  public expressionTail = this.RULE("expressionTail", () => {
     this.OR([
       {
         ALT: () => {
-          this.CONSUME(T.Minus);
-          this.SUBRULE(this.unary, { LABEL: "negated" });
+          this.OR2([
+            { ALT: () => this.CONSUME(T.Or, { LABEL: "op" }) },
+            { ALT: () => this.CONSUME(T.And, { LABEL: "op" }) },
+            { ALT: () => this.CONSUME(T.EqEq, { LABEL: "op" }) },
+            { ALT: () => this.CONSUME(T.NotEq, { LABEL: "op" }) },
+            { ALT: () => this.CONSUME(T.LessEq, { LABEL: "op" }) },
+            { ALT: () => this.CONSUME(T.GreaterEq, { LABEL: "op" }) },
+            { ALT: () => this.CONSUME(T.Less, { LABEL: "op" }) },
+            { ALT: () => this.CONSUME(T.Greater, { LABEL: "op" }) },
+            { ALT: () => this.CONSUME(T.Contains, { LABEL: "op" }) },
+            { ALT: () => this.CONSUME(T.Plus, { LABEL: "op" }) },
+            { ALT: () => this.CONSUME(T.Minus, { LABEL: "op" }) },
+            { ALT: () => this.CONSUME(T.Star, { LABEL: "op" }) },
+            { ALT: () => this.CONSUME(T.Slash, { LABEL: "op" }) },
+          ]);
+          this.SUBRULE(this.operand, { LABEL: "right" });
         },
       },
-      { ALT: () => this.SUBRULE(this.postfix) },
+      {
+        ALT: () => {
+          this.CONSUME(T.In, { LABEL: "op" });
+          this.OPTION({
+            GATE: () => tokenMatcher(this.LA(2), T.Identifier),
+            DEF: () => this.CONSUME(T.List),
+          });
+          this.OR3([
+            { ALT: () => this.SUBRULE(this.listLiteral, { LABEL: "list" }) },
+            { ALT: () => this.CONSUME(T.Identifier, { LABEL: "listName" }) },
+          ]);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Is, { LABEL: "op" });
+          this.OPTION2(() => this.CONSUME(T.Not));
+          this.CONSUME(T.Set);
+        },
+      },
     ]);
+  });
+
+  /** A value with its prefix operators: `not`, `-`. */
+  public operand = this.RULE("operand", () => {
+    this.MANY(() =>
+      this.OR([
+        { ALT: () => this.CONSUME(T.Not, { LABEL: "prefix" }) },
+        { ALT: () => this.CONSUME(T.Minus, { LABEL: "prefix" }) },
+      ]),
+    );
+    this.SUBRULE(this.postfix);
   });
 
   public postfix = this.RULE("postfix", () => {
@@ -1108,7 +1060,7 @@ export class JourneyParser extends CstParser {
     this.CONSUME(T.Name);
     this.OPTION(() => {
       this.CONSUME(T.Where);
-      this.SUBRULE(this.orExpr, { LABEL: "condition" });
+      this.SUBRULE(this.expression, { LABEL: "condition" });
     });
     this.OPTION2({
       GATE: () => this.atWindow(true),
