@@ -10,7 +10,8 @@ import type { ParseResult } from "./parse.js";
  *
  * Conventions: names and literals are shown inline (`name=welcome`, `timeout=2 days`); a part the
  * builder left out of a broken file is `key=<missing>`; a span that does not fit the text is shown
- * as `<bad span a..b>` so that a wrong range is visible at a glance.
+ * as `<bad span a..b>`, and one that leaves its parent's span is marked `<outside parent>`, so that
+ * a wrong range is visible at a glance.
  */
 export function dumpParse(result: Pick<ParseResult, "text" | "ast" | "diagnostics">): string {
   const lines = new LineIndex(result.text);
@@ -20,7 +21,7 @@ export function dumpParse(result: Pick<ParseResult, "text" | "ast" | "diagnostic
 /** The outline of one syntax node and everything under it. */
 export function dumpTree(node: object, text: string, lines = new LineIndex(text)): string {
   const out: string[] = [];
-  writeNode(node as Record<string, unknown>, "", 0, text.length, lines, out);
+  writeNode(node as Record<string, unknown>, "", 0, { start: 0, end: text.length }, text.length, lines, out);
   return `${out.join("\n")}\n`;
 }
 
@@ -29,9 +30,9 @@ export function dumpDiagnostics(diagnostics: readonly Diagnostic[]): string {
   const out = ["diagnostics:"];
   if (diagnostics.length === 0) out.push("  (none)");
   for (const d of diagnostics) {
-    out.push(`  ${d.code} ${d.severity} ${formatRange(d.range)} ${d.message}`);
-    for (const related of d.related) out.push(`    related ${formatRange(related.range)} ${related.message}`);
-    for (const fix of d.fixes) out.push(`    fix (${fix.applicability}) ${fix.title}`);
+    out.push(`  ${d.code} ${d.severity} ${formatRange(d.range)} ${escape(d.message)}`);
+    for (const related of d.related) out.push(`    related ${formatRange(related.range)} ${escape(related.message)}`);
+    for (const fix of d.fixes) out.push(`    fix (${fix.applicability}) ${escape(fix.title)}`);
   }
   return `${out.join("\n")}\n`;
 }
@@ -71,8 +72,9 @@ function inline(value: Record<string, unknown>): string | undefined {
   }
 }
 
+/** Control and invisible characters as `\uXXXX`, so that a dump shows what is really there. */
 function escape(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (ch) =>
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\ud800-\udfff]/gu, (ch) =>
     ch === "\n" ? "\\n" : ch === "\t" ? "\\t" : ch === "\r" ? "\\r" : `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }
@@ -89,13 +91,15 @@ function writeNode(
   node: Record<string, unknown>,
   prefix: string,
   depth: number,
+  parent: Span,
   textLength: number,
   lines: LineIndex,
   out: string[],
 ): void {
   const indent = "  ".repeat(depth);
   const span = node.span as Span | undefined;
-  const where = span ? ` ${formatSpan(span, textLength, lines)}` : "";
+  const outside = span !== undefined && (span.start < parent.start || span.end > parent.end);
+  const where = span ? ` ${formatSpan(span, textLength, lines)}${outside ? " <outside parent>" : ""}` : "";
   const shownInline = inline(node);
   if (shownInline !== undefined) {
     out.push(`${indent}${prefix}${String(node.kind)}${where} ${shownInline}`);
@@ -135,5 +139,6 @@ function writeNode(
     }
   }
   out.push(`${indent}${prefix}${String(node.kind)}${where}${fields.length ? ` ${fields.join(" ")}` : ""}`);
-  for (const [childPrefix, child] of children) writeNode(child, childPrefix, depth + 1, textLength, lines, out);
+  const inner = span && !outside ? span : parent;
+  for (const [childPrefix, child] of children) writeNode(child, childPrefix, depth + 1, inner, textLength, lines, out);
 }
