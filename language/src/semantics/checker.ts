@@ -6,7 +6,8 @@ import { parse, type ParseResult } from "../syntax/parse.js";
 import { ExpressionChecker, type JourneyContext, type Scope } from "./expressions.js";
 import { didYouMean, Reporter } from "./report.js";
 import { closestName } from "./suggest.js";
-import { bind, channels, type Symbols } from "./symbols.js";
+import { type Reference, ReferenceIndex } from "./references.js";
+import { bind, channels, fieldSymbol, type Symbols } from "./symbols.js";
 import { checkTemplateString, checkTemplates, templateScope } from "./templateCheck.js";
 import { assignable, describeType, type FieldInfo, isBool, isTemporal, type Type } from "./types.js";
 
@@ -28,6 +29,8 @@ export interface Program {
   files: ParseResult[];
   symbols: Symbols;
   diagnostics: Diagnostic[];
+  /** Every resolved name (declarations included): for definition, references, rename and hover. */
+  references: Reference[];
 }
 
 /** Parses and checks a whole project (all files share one namespace). Never throws on any input. */
@@ -40,10 +43,11 @@ export function checkProgram(sources: SourceInput[], options: CheckOptions = {})
 export function checkParsed(files: ParseResult[], options: CheckOptions = {}): Program {
   const lineIndexes = new Map<string, LineIndex>(files.map((f) => [f.file, f.lineIndex]));
   const reporter = new Reporter(lineIndexes);
+  const refs = new ReferenceIndex();
   let symbols: Symbols = emptySymbols();
   try {
-    symbols = bind(files, reporter);
-    new ProjectChecker(symbols, reporter, options).run(files);
+    symbols = bind(files, reporter, refs);
+    new ProjectChecker(symbols, reporter, options, refs).run(files);
   } catch (error) {
     const first = files[0];
     reporter.report(
@@ -53,7 +57,7 @@ export function checkParsed(files: ParseResult[], options: CheckOptions = {}): P
     );
   }
   const syntax = files.flatMap((f) => f.diagnostics);
-  return { files, symbols, diagnostics: sortDiagnostics(dedupe([...syntax, ...reporter.diagnostics])) };
+  return { files, symbols, diagnostics: sortDiagnostics(dedupe([...syntax, ...reporter.diagnostics])), references: refs.references };
 }
 
 function emptySymbols(): Symbols {
@@ -99,8 +103,9 @@ class ProjectChecker {
     private readonly symbols: Symbols,
     private readonly reporter: Reporter,
     private readonly options: CheckOptions,
+    private readonly refs: ReferenceIndex,
   ) {
-    this.expressions = new ExpressionChecker(symbols, reporter);
+    this.expressions = new ExpressionChecker(symbols, reporter, refs);
     this.respectsConsent = symbols.policies.some((p) => p.node.rules.some((r) => r.kind === "RespectConsent"));
   }
 
@@ -252,6 +257,7 @@ class ProjectChecker {
         return;
       }
       labels.set(step.label.text, { step, label: step.label });
+      this.refs.add(file, step.label.span, { kind: "label", name: step.label.text, owner: name, file, span: step.label.span }, true);
     });
 
     let goal = false;
@@ -288,6 +294,8 @@ class ProjectChecker {
       case "EventTrigger": {
         const fields = this.eventPattern(trigger.event, scope);
         const key = trigger.correlationKey;
+        const keyField = key ? fields?.get(key.text) : undefined;
+        if (key && keyField) this.refs.add(file, key.span, fieldSymbol(keyField));
         if (fields && key && !fields.has(key.text)) {
           const suggestion = closestName(key.text, fields.keys());
           const place = this.place(file, key.span);
@@ -328,7 +336,11 @@ class ProjectChecker {
   }
 
   private segmentName(id: A.Identifier, file: string): void {
-    if (this.symbols.segments.has(id.text)) return;
+    const segment = this.symbols.segments.get(id.text);
+    if (segment) {
+      this.refs.add(file, id.span, { kind: "segment", name: id.text, file: segment.file, span: segment.node.name?.span });
+      return;
+    }
     const place = this.place(file, id.span);
     if (this.symbols.lists.has(id.text)) {
       this.reporter.report("J2013", place, `\`${id.text}\` is a list, not a segment: journeys start when customers enter segments; define \`segment in_${id.text} = customer in ${id.text}\``);
@@ -371,6 +383,7 @@ class ProjectChecker {
             continue;
           }
           const object = item.object ? this.symbols.objects.get(item.object.text) : undefined;
+          if (item.object && object) this.refs.add(file, item.object.span, { kind: "object", name: item.object.text, file: object.file, span: object.node.name?.span });
           if (item.object && !object) {
             const suggestion = closestName(item.object.text, this.symbols.objects.keys());
             const place = this.place(file, item.object.span);
@@ -412,8 +425,10 @@ class ProjectChecker {
       case "SetStep":
         this.set(step, scope);
         return;
-      case "ListStep":
-        if (step.list && !this.symbols.lists.has(step.list.text)) {
+      case "ListStep": {
+        const list = step.list ? this.symbols.lists.get(step.list.text) : undefined;
+        if (step.list && list) this.refs.add(file, step.list.span, { kind: "list", name: step.list.text, file: list.file, span: list.node.name?.span });
+        if (step.list && !list) {
           const suggestion = closestName(step.list.text, this.symbols.lists.keys());
           const place = this.place(file, step.list.span);
           this.reporter.report("J2008", place, `unknown list \`${step.list.text}\`${didYouMean(suggestion)}${suggestion ? "" : `; declare it with \`list ${step.list.text}\``}`, {
@@ -421,6 +436,7 @@ class ProjectChecker {
           });
         }
         return;
+      }
       case "TrackStep":
         this.track(step, scope);
         return;
@@ -437,6 +453,7 @@ class ProjectChecker {
           this.reporter.report("J2007", place, `unknown journey \`${target.text}\`${didYouMean(suggestion)}`, { fixes: Reporter.rename(place, suggestion) });
           return;
         }
+        this.refs.add(file, target.span, { kind: "journey", name: target.text, file: journey.file, span: journey.node.name?.span });
         const starts = journey.node.items.find((i): i is A.WhenClause => i.kind === "WhenClause")?.trigger;
         // A journey that starts on an event reads `trigger`; started from here, there would be none.
         if (starts?.kind === "EventTrigger") {
@@ -504,6 +521,7 @@ class ProjectChecker {
       });
       return;
     }
+    this.refs.add(file, id.span, { kind: "template", name: id.text, file: template.file, span: template.node.name?.span });
     const declared = template.node.channel?.text;
     if (declared && declared !== channel && (channels as readonly string[]).includes(declared)) {
       this.reporter.report("J3012", place, `template \`${id.text}\` is written for ${declared}, but it is sent by ${channel}: use a ${channel} template`, {
@@ -527,6 +545,8 @@ class ProjectChecker {
         if (!wait.event) return;
         const fields = this.eventPattern(wait.event, scope);
         const key = wait.matching;
+        const matchedField = key ? fields?.get(key.text) : undefined;
+        if (key && matchedField) this.refs.add(file, key.span, fieldSymbol(matchedField));
         if (key && fields) {
           const triggerFields = scope.journey?.triggerEvent ? this.symbols.events.get(scope.journey.triggerEvent)?.fields : undefined;
           if (!fields.has(key.text)) {
@@ -647,6 +667,7 @@ class ProjectChecker {
       const valueType = property.value ? this.expressions.check(property.value, scope) : undefined;
       if (!fields) continue;
       const field = fields.get(property.name.text);
+      if (field) this.refs.add(file, property.name.span, fieldSymbol(field));
       const place = this.place(file, property.name.span);
       if (!field) {
         const suggestion = closestName(property.name.text, fields.keys());
@@ -668,6 +689,7 @@ class ProjectChecker {
       if (!to) continue;
       targets.add(to.text);
       const target = labels.get(to.text);
+      if (target) this.refs.add(file, to.span, { kind: "label", name: to.text, owner: scope.journey?.name, file, span: target.label.span });
       const place = this.place(file, to.span);
       if (!target) {
         const suggestion = closestName(to.text, labels.keys());

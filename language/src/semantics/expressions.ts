@@ -1,6 +1,8 @@
 import type * as A from "../syntax/ast.js";
 import { expr as printExpression } from "../format/printer.js";
+import { ReferenceIndex, type SymbolKind } from "./references.js";
 import { didYouMean, Reporter } from "./report.js";
+import { fieldSymbol } from "./symbols.js";
 import { closestName } from "./suggest.js";
 import type { Symbols } from "./symbols.js";
 import {
@@ -58,7 +60,16 @@ export class ExpressionChecker {
   constructor(
     private readonly symbols: Symbols,
     private readonly reporter: Reporter,
+    private readonly refs: ReferenceIndex = new ReferenceIndex(),
   ) {}
+
+  private fieldRef(file: string, span: A.Span, field: FieldInfo): void {
+    this.refs.add(file, span, fieldSymbol(field));
+  }
+
+  private declaredRef(kind: SymbolKind, file: string, id: { text: string; span: A.Span }, declared: { file: string; node: { name?: A.Identifier | undefined } } | undefined): void {
+    this.refs.add(file, id.span, { kind, name: id.text, file: declared?.file, span: declared?.node.name?.span });
+  }
 
   customerFields(): Map<string, FieldInfo> {
     return this.symbols.customer?.fields ?? new Map();
@@ -164,7 +175,10 @@ export class ExpressionChecker {
   /** The fields of a known event, or reports an unknown event. */
   event(name: A.Identifier, scope: Scope): Map<string, FieldInfo> | undefined {
     const event = this.symbols.events.get(name.text);
-    if (event) return event.fields;
+    if (event) {
+      this.declaredRef("event", scope.file, name, event);
+      return event.fields;
+    }
     const suggestion = closestName(name.text, this.symbols.events.keys());
     const place = { file: scope.file, span: name.span };
     this.reporter.report(
@@ -183,18 +197,30 @@ export class ExpressionChecker {
   private name(ref: A.NameRef, scope: Scope): Type {
     const name = ref.name.text;
     const localField = scope.local?.fields.get(name);
-    if (localField) return localField.type;
+    if (localField) {
+      this.fieldRef(scope.file, ref.span, localField);
+      return localField.type;
+    }
     const customerField = this.customerFields().get(name);
-    if (customerField) return customerField.type;
+    if (customerField) {
+      this.fieldRef(scope.file, ref.span, customerField);
+      return customerField.type;
+    }
     if (name === "customer" && this.symbols.customer) return { kind: "record", name: "customer", fields: this.customerFields() };
     if (name === "trigger") return this.trigger(ref, scope);
     const alias = scope.journey?.aliases.get(name);
     if (alias) return { kind: "record", name: `the ${alias.channel} message \`${name}\``, fields: messageFields };
-    if (this.symbols.segments.has(name)) {
+    const segment = this.symbols.segments.get(name);
+    if (segment) {
       scope.segmentRefs?.push({ name, span: ref.span });
+      this.declaredRef("segment", scope.file, ref.name, segment);
       return boolType;
     }
-    if (this.symbols.scores.has(name)) return numberType;
+    const score = this.symbols.scores.get(name);
+    if (score) {
+      this.declaredRef("score", scope.file, ref.name, score);
+      return numberType;
+    }
     const place = { file: scope.file, span: ref.span };
     if (this.symbols.lists.has(name)) {
       this.reporter.report("J3019", place, `\`${name}\` is a list of customers, not a value: write \`customer in ${name}\``);
@@ -292,7 +318,10 @@ export class ExpressionChecker {
 
   private field(expr: A.MemberAccess, target: { owner: string; fields: Map<string, FieldInfo> }, scope: Scope): Type {
     const field = target.fields.get(expr.member.text);
-    if (field) return field.type;
+    if (field) {
+      this.fieldRef(scope.file, expr.member.span, field);
+      return field.type;
+    }
     const suggestion = closestName(expr.member.text, target.fields.keys());
     const place = { file: scope.file, span: expr.member.span };
     this.reporter.report("J2002", place, `${target.owner} has no field \`${expr.member.text}\`${didYouMean(suggestion)}`, {
@@ -374,6 +403,7 @@ export class ExpressionChecker {
       });
       return errorType;
     }
+    this.fieldRef(scope.file, arg.member.span, field);
     const allowed = isNumeric(field.type) || ((name === "min" || name === "max") && isTemporal(field.type));
     if (!allowed) {
       this.reporter.report(
@@ -472,7 +502,9 @@ export class ExpressionChecker {
     if (collection?.kind === "NameRef") {
       const listName = collection.name.text;
       const place = { file: scope.file, span: collection.span };
-      if (!this.symbols.lists.has(listName)) {
+      const list = this.symbols.lists.get(listName);
+      if (list) this.declaredRef("list", scope.file, collection.name, list);
+      if (!list) {
         const suggestion = closestName(listName, this.symbols.lists.keys());
         this.reporter.report("J2008", place, `unknown list \`${listName}\`${didYouMean(suggestion)}${suggestion ? "" : `; declare it with \`list ${listName}\``}`, {
           fixes: Reporter.rename(place, suggestion),

@@ -3,3 +3,4 @@ export type { Symbols, Declared, EventSymbol, ObjectSymbol, CustomerSymbol } fro
 export { describeType, type FieldInfo, type Type } from "./types.js";
 export { closestName } from "./suggest.js";
 export { analyzeTemplate, type TemplateProblem, type TemplateScope, type TemplateType } from "./templates.js";
+export { type Reference, type SymbolInfo, type SymbolKind, symbolKey } from "./references.js";

@@ -1,5 +1,6 @@
 import type * as A from "../syntax/ast.js";
 import { closestName } from "./suggest.js";
+import { ReferenceIndex, type SymbolInfo, type SymbolKind } from "./references.js";
 import { didYouMean, type Place, Reporter } from "./report.js";
 import { type FieldInfo, isScalarName, scalar, scalarNames, type Type } from "./types.js";
 
@@ -50,7 +51,7 @@ interface ParsedFile {
 }
 
 /** Collects the declarations of every file; reports duplicates with both places. */
-export function bind(files: ParsedFile[], reporter: Reporter): Symbols {
+export function bind(files: ParsedFile[], reporter: Reporter, refs: ReferenceIndex = new ReferenceIndex()): Symbols {
   const symbols: Symbols = {
     customer: undefined,
     events: new Map(),
@@ -77,6 +78,7 @@ export function bind(files: ParsedFile[], reporter: Reporter): Symbols {
       return false;
     }
     namespace.set(id.text, { file, span: id.span, kind });
+    refs.add(file, id.span, { kind: kind as SymbolKind, name: id.text, file, span: id.span }, true);
     return true;
   };
   const templateNames = new Map<string, Place & { kind: string }>();
@@ -171,7 +173,38 @@ export function bind(files: ParsedFile[], reporter: Reporter): Symbols {
       }
     }
   }
+  // Field declarations are symbols too (for go-to-definition, references and rename).
+  const declareFields = (fields: Map<string, FieldInfo>) => {
+    for (const field of fields.values()) {
+      if (field.file && field.span) {
+        refs.add(field.file, field.span, { kind: "field", name: field.name, owner: field.owner, file: field.file, span: field.span }, true);
+      }
+      if (field.type.kind === "record") declareFields(field.type.fields);
+      if (field.type.kind === "list" && field.type.element.kind === "record") declareFields(field.type.element.fields);
+    }
+  };
+  for (const object of symbols.objects.values()) declareFields(object.fields);
+  for (const event of symbols.events.values()) declareFields(event.fields);
+  if (symbols.customer) {
+    declareFields(symbols.customer.fields);
+    for (const member of symbols.customer.node.members) {
+      if (member.kind !== "IdentityClause") continue;
+      for (const key of member.keys) {
+        const field = symbols.customer.fields.get(key.text);
+        if (field) refs.add(symbols.customer.file, key.span, fieldSymbol(field));
+      }
+    }
+  }
   return symbols;
+}
+
+/** The symbol of a declared field. */
+export function fieldSymbol(field: FieldInfo): SymbolInfo {
+  const symbol: SymbolInfo = { kind: "field", name: field.name };
+  if (field.owner) symbol.owner = field.owner;
+  if (field.file) symbol.file = field.file;
+  if (field.span) symbol.span = field.span;
+  return symbol;
 }
 
 /** Resolves declared fields to types, reporting unknown types, unknown objects and duplicate fields. */
@@ -192,7 +225,7 @@ export function resolveFields(
       continue;
     }
     const { type, optional } = resolveType(decl.type, file, symbols, reporter, `${owner}.${decl.name.text}`);
-    const info: FieldInfo = { name: decl.name.text, type, optional, hasDefault: decl.defaultValue !== undefined, file, span: decl.name.span };
+    const info: FieldInfo = { name: decl.name.text, type, optional, hasDefault: decl.defaultValue !== undefined, owner, file, span: decl.name.span };
     if (decl.doc) info.doc = decl.doc.text;
     fields.set(decl.name.text, info);
     if (decl.defaultValue) checkDefault(decl.defaultValue, type, file, reporter, decl.name.text);

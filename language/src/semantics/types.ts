@@ -35,6 +35,8 @@ export interface FieldInfo {
   type: Type;
   optional: boolean;
   hasDefault: boolean;
+  /** Whose field it is: `customer`, `purchase`, `customer.consent`, `Product`. */
+  owner?: string;
   /** Where it is declared (absent for built-in fields). */
   file?: string;
   span?: { start: number; end: number };
