@@ -52,10 +52,12 @@ function fencedBlocks(file: string, markdown: string): { blocks: Block[]; unclos
   return open ? { blocks, unclosed: open.line } : { blocks };
 }
 
+/** Exactly `journey` and `journey wrong`; other modifiers (docs/diagnostics.md's `check-wrong`, `check-fixed`) are tested elsewhere. */
 function kindOf(info: string): "valid" | "wrong" | undefined {
-  const [language, modifier] = info.split(/\s+/);
-  if (language !== "journey") return undefined;
-  return modifier === "wrong" ? "wrong" : "valid";
+  const [language, modifier, ...rest] = info.split(/\s+/);
+  if (language !== "journey" || rest.length > 0) return undefined;
+  if (modifier === undefined) return "valid";
+  return modifier === "wrong" ? "wrong" : undefined;
 }
 
 /** A diagnostic placed at its line in the Markdown file (the block's text starts the line after the fence). */
