@@ -174,15 +174,24 @@ function numberLit(token: IToken, negative?: IToken): A.NumberLiteral {
 
 /** Lines inside journeys that started no step (filled while building; reported by the caller). */
 let strayLines: A.Span[] = [];
+/** Fields written without a type (`phone` alone on its line): the grammar lets them through to report them here. */
+let untypedFields: A.Identifier[] = [];
 
-export function buildSourceFile(cst: CstNode | undefined, textLength: number): { ast: A.SourceFile; strayLines: A.Span[] } {
+export interface BuildResult {
+  ast: A.SourceFile;
+  strayLines: A.Span[];
+  untypedFields: A.Identifier[];
+}
+
+export function buildSourceFile(cst: CstNode | undefined, textLength: number): BuildResult {
   strayLines = [];
+  untypedFields = [];
   const declarations: A.Declaration[] = [];
   for (const decl of subs(cst, "declaration")) {
     const built = buildDeclaration(decl);
     if (built) declarations.push(built);
   }
-  return { ast: { kind: "SourceFile", declarations, comments: [], span: { start: 0, end: textLength } }, strayLines };
+  return { ast: { kind: "SourceFile", declarations, comments: [], span: { start: 0, end: textLength } }, strayLines, untypedFields };
 }
 
 function buildDeclaration(node: CstNode): A.Declaration | undefined {
@@ -275,6 +284,7 @@ function buildField(node: CstNode | undefined): A.FieldDecl | undefined {
   const name = ident(tok(node, "name"));
   if (!node || !name) return undefined;
   const field: A.FieldDecl = { kind: "FieldDecl", name, type: buildType(sub(node, "typeExpr")), span: spanOf(node) };
+  if (!field.type) untypedFields.push(name);
   const defaultValue = buildLiteral(sub(node, "default"));
   if (defaultValue) field.defaultValue = defaultValue;
   return field;

@@ -95,8 +95,17 @@ export function parse(text: string, file = "<input>"): ParseResult {
     const cst = p.sourceFile();
     reportSyntaxErrors(p.errors, tokens, unclosed, text, file, lineIndex, report);
     reportJunk(cst, report, diagnostics);
-    const { ast, strayLines } = buildSourceFile(cst, text.length);
+    const { ast, strayLines, untypedFields } = buildSourceFile(cst, text.length);
     reportStrayLines(strayLines, text, report, diagnostics);
+    for (const name of untypedFields) {
+      if (errorOnLineOf(name.span.start, diagnostics)) continue;
+      report(
+        "J1003",
+        name.span.end,
+        name.span.end,
+        `the field \`${name.text}\` has no type: write it on the same line, e.g. \`${name.text} text\` or \`${name.text} money?\``,
+      );
+    }
     ast.comments = lexed.groups.comments?.map(toComment) ?? [];
     attachDocComments(ast, text);
     return { file, text, ast, diagnostics: dedupe(diagnostics), lineIndex };
@@ -182,6 +191,13 @@ function reportSyntaxErrors(
     }
     if (seen.has(start)) continue;
     seen.add(start);
+    // `}` missing before the next declaration: name the `{` that is never closed.
+    const blockCut = !atEnd && error.message.startsWith("expected `}`") && T.declarationStarts.some((t) => tokenMatcher(token, t));
+    const cutOpener = blockCut ? unclosed.filter((t) => t.startOffset < token.startOffset && t.tokenType === T.LCurly).pop() : undefined;
+    if (cutOpener) {
+      report("J1004", cutOpener.startOffset, cutOpener.startOffset + 1, `this \`{\` is never closed: add \`}\` before the \`${token.image}\` on line ${lineIndex.position(token.startOffset).line + 1}`);
+      continue;
+    }
     if (atEnd && unclosed.length > 0) {
       if (reportedUnclosed) continue;
       reportedUnclosed = true;

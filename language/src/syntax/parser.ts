@@ -1,4 +1,4 @@
-import { CstParser, EOF, type IParserErrorMessageProvider, type IToken, type TokenType, tokenMatcher } from "chevrotain";
+import { CstParser, EMPTY_ALT, EOF, type IParserErrorMessageProvider, type IToken, type TokenType, tokenMatcher } from "chevrotain";
 import * as T from "./tokens.js";
 
 /** What each grammar rule means, in words a marketer reads in an error message. */
@@ -210,10 +210,13 @@ export class JourneyParser extends CstParser {
   });
 
   public typeExpr = this.RULE("typeExpr", () => {
+    // A field's type is on the field's line: `phone⏎  country country` is a field missing its type.
     this.OR({
       IGNORE_AMBIGUITIES: true,
+      ERR_MSG: "a type such as `text`, `money`, `date?`, `list of text` or `\"a\" | \"b\"`",
       DEF: [
         {
+          GATE: () => !this.nextStartsLine(),
           ALT: () => {
             this.CONSUME(T.StringLiteral, { LABEL: "options" });
             this.MANY(() => {
@@ -223,13 +226,14 @@ export class JourneyParser extends CstParser {
           },
         },
         {
+          GATE: () => !this.nextStartsLine(),
           ALT: () => {
             this.CONSUME(T.Ref);
             this.CONSUME(T.Name, { LABEL: "target" });
           },
         },
         {
-          GATE: () => tokenMatcher(this.LA(2), T.Of),
+          GATE: () => !this.nextStartsLine() && tokenMatcher(this.LA(2), T.Of),
           ALT: () => {
             this.CONSUME(T.List);
             this.CONSUME(T.Of);
@@ -237,13 +241,16 @@ export class JourneyParser extends CstParser {
           },
         },
         {
+          GATE: () => !this.nextStartsLine(),
           ALT: () => {
             this.CONSUME(T.LCurly);
             this.MANY2(() => this.SUBRULE(this.fieldDecl, { LABEL: "fields" }));
             this.CONSUME(T.RCurly);
           },
         },
-        { ALT: () => this.CONSUME2(T.Name, { LABEL: "named" }) },
+        { GATE: () => !this.nextStartsLine(), ALT: () => this.CONSUME2(T.Name, { LABEL: "named" }) },
+        // No type at all: read on, and let the AST builder report the field (the next line is the next field).
+        { ALT: EMPTY_ALT() },
       ],
     });
     this.OPTION(() => this.CONSUME(T.Question));
@@ -420,7 +427,21 @@ export class JourneyParser extends CstParser {
   /** Not at a `}` or the end of the file: a block's steps go on. */
   private beforeBlockEnd(): boolean {
     const next = this.LA(1);
-    return !tokenMatcher(next, T.RCurly) && !tokenMatcher(next, EOF);
+    if (tokenMatcher(next, T.RCurly) || tokenMatcher(next, EOF)) return false;
+    // A declaration keyword starting a line means the block's `}` is missing: stop, so the declaration survives.
+    return !(this.nextStartsLine() && T.declarationStarts.some((t) => tokenMatcher(next, t)) && !tokenMatcher(this.LA(2), T.Colon) && !tokenMatcher(this.LA(2), T.Dot));
+  }
+
+  /**
+   * Whether the next word starts a new statement on its own line (a step, a setting or a declaration):
+   * then it is not the name or value a half-typed line above was missing (`send email⏎  wait 2 days`).
+   */
+  private atNewStatement(): boolean {
+    if (!this.nextStartsLine()) return false;
+    const next = this.LA(1);
+    const second = this.LA(2);
+    if (tokenMatcher(second, T.Colon) || tokenMatcher(second, T.Dot) || tokenMatcher(second, T.LParen)) return false;
+    return T.statementStarts.some((t) => tokenMatcher(next, t));
   }
 
   /** A word followed by `:` is a step label, whatever the word. */
@@ -647,7 +668,7 @@ export class JourneyParser extends CstParser {
       ERR_MSG: "a template name or a message in quotes",
       DEF: [
         { ALT: () => this.CONSUME(T.StringLiteral, { LABEL: "text" }) },
-        { ALT: () => this.CONSUME2(T.Name, { LABEL: "template" }) },
+        { GATE: () => !this.atNewStatement(), ALT: () => this.CONSUME2(T.Name, { LABEL: "template" }) },
       ],
     });
     this.OPTION(() => {
@@ -1015,14 +1036,14 @@ export class JourneyParser extends CstParser {
         },
         { ALT: () => this.SUBRULE(this.listLiteral) },
         {
-          GATE: () => tokenMatcher(this.LA(2), T.Name),
+          GATE: () => !this.atNewStatement() && tokenMatcher(this.LA(2), T.Name),
           ALT: () => {
             this.CONSUME(T.No);
             this.SUBRULE(this.eventReference, { LABEL: "absent" });
           },
         },
         {
-          GATE: () => tokenMatcher(this.LA(2), T.Name) && !tokenMatcher(this.LA(2), T.Within),
+          GATE: () => !this.atNewStatement() && tokenMatcher(this.LA(2), T.Name) && !tokenMatcher(this.LA(2), T.Within),
           ALT: () => {
             this.OR2([
               { ALT: () => this.CONSUME(T.Last, { LABEL: "occurrence" }) },
@@ -1050,7 +1071,7 @@ export class JourneyParser extends CstParser {
             this.CONSUME2(T.RParen);
           },
         },
-        { ALT: () => this.SUBRULE2(this.eventReference, { LABEL: "reference" }) },
+        { GATE: () => !this.atNewStatement(), ALT: () => this.SUBRULE2(this.eventReference, { LABEL: "reference" }) },
       ],
     });
   });

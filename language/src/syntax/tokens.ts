@@ -249,6 +249,29 @@ allTokens.push(AnyToken);
 /** Tokens that start a top-level declaration: where the parser resumes after garbage. */
 export const declarationStarts: TokenType[] = [Customer, Event, ObjectKw, Segment, List, Score, Template, Journey, Policy];
 
+/** Words that start a line of their own: declarations, journey settings and steps. */
+export const statementStarts: TokenType[] = [
+  ...declarationStarts,
+  When,
+  Entry,
+  Goal,
+  Exit,
+  Send,
+  Show,
+  Wait,
+  If,
+  Match,
+  Split,
+  Holdout,
+  Experiment,
+  Set,
+  Add,
+  Remove,
+  Track,
+  Notify,
+  Start,
+];
+
 export const journeyLexer = new Lexer(allTokens, {
   ensureOptimizations: false,
   positionTracking: "onlyOffset",
