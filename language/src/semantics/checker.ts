@@ -390,7 +390,9 @@ class ProjectChecker {
             this.reporter.report("J2006", place, `unknown object \`${item.object.text}\`${didYouMean(suggestion)}`, { fixes: Reporter.rename(place, suggestion) });
           }
           if (item.like) this.expressions.check(item.like, scope);
-          const objectScope: Scope = object && item.object ? { ...scope, local: { owner: item.object.text, fields: object.fields } } : scope;
+          // Without a known object, `boost` and `where` (which read its fields) cannot be checked.
+          if (!object || !item.object) continue;
+          const objectScope: Scope = { ...scope, local: { owner: item.object.text, fields: object.fields } };
           if (item.boost) this.expressions.condition(item.boost, objectScope);
           if (item.where) this.expressions.condition(item.where, objectScope);
         }
@@ -428,7 +430,9 @@ class ProjectChecker {
       case "ListStep": {
         const list = step.list ? this.symbols.lists.get(step.list.text) : undefined;
         if (step.list && list) this.refs.add(file, step.list.span, { kind: "list", name: step.list.text, file: list.file, span: list.node.name?.span });
-        if (step.list && !list) {
+        if (step.list && !list && this.symbols.segments.has(step.list.text)) {
+          this.reporter.report("J2008", this.place(file, step.list.span), `\`${step.list.text}\` is a segment, which follows the data by itself: only a \`list\` can be added to or removed from; declare one, e.g. \`list ${step.list.text}_list\``);
+        } else if (step.list && !list) {
           const suggestion = closestName(step.list.text, this.symbols.lists.keys());
           const place = this.place(file, step.list.span);
           this.reporter.report("J2008", place, `unknown list \`${step.list.text}\`${didYouMean(suggestion)}${suggestion ? "" : `; declare it with \`list ${step.list.text}\``}`, {
@@ -524,7 +528,7 @@ class ProjectChecker {
     this.refs.add(file, id.span, { kind: "template", name: id.text, file: template.file, span: template.node.name?.span });
     const declared = template.node.channel?.text;
     if (declared && declared !== channel && (channels as readonly string[]).includes(declared)) {
-      this.reporter.report("J3012", place, `template \`${id.text}\` is written for ${declared}, but it is sent by ${channel}: use a ${channel} template`, {
+      this.reporter.report("J3012", place, `template \`${id.text}\` is written for ${declared}, but it is sent by ${channel}: use ${/^[aeiou]/.test(channel) ? "an" : "a"} ${channel} template`, {
         related: [{ file: template.file, span: template.node.channel?.span ?? template.node.span, message: `declared as a ${declared} template here` }],
       });
     }
@@ -570,7 +574,7 @@ class ProjectChecker {
           this.reporter.report(
             "J4003",
             this.place(file, wait.event.span),
-            `customers for whom no \`${wait.event.event.text}\` comes wait here forever: add a limit such as \`up to 7 days\` (and an \`else { … }\` for them)`,
+            `customers for whom no \`${wait.event.event.text}\` comes wait here forever: add a limit such as \`up to 7 days\`${wait.otherwise ? "" : " (and an `else { … }` for them)"}`,
             { fixes: [{ title: "add `up to 7 days`", edits: [{ file, span: { start: end, end }, newText: " up to 7 days" }] }] },
           );
         }

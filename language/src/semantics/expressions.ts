@@ -346,7 +346,7 @@ export class ExpressionChecker {
       this.reporter.report("J2015", place, `unknown function \`${name}\`${didYouMean(suggestion)}; the functions are ${aggregateFunctions.join(", ")}`, {
         fixes: Reporter.rename(place, suggestion),
       });
-      for (const arg of expr.args) if (arg.kind !== "WindowArg") this.check(arg, scope);
+      // Its arguments mean nothing without the function: checking them would only add noise.
       return errorType;
     }
     const [subject, window, ...extra] = expr.args;
@@ -504,7 +504,9 @@ export class ExpressionChecker {
       const place = { file: scope.file, span: collection.span };
       const list = this.symbols.lists.get(listName);
       if (list) this.declaredRef("list", scope.file, collection.name, list);
-      if (!list) {
+      if (!list && this.symbols.segments.has(listName)) {
+        this.reporter.report("J2008", place, `\`${listName}\` is a segment, not a list: write \`${listName}\` on its own as the condition`);
+      } else if (!list) {
         const suggestion = closestName(listName, this.symbols.lists.keys());
         this.reporter.report("J2008", place, `unknown list \`${listName}\`${didYouMean(suggestion)}${suggestion ? "" : `; declare it with \`list ${listName}\``}`, {
           fixes: Reporter.rename(place, suggestion),

@@ -268,7 +268,9 @@ class Checker {
   private checkArgument(argument: Value | ValueToken, printed: boolean): void {
     if (argument instanceof Value) {
       const hasDefault = argument.filters.some((filter) => filter.name === "default");
-      this.checkExpression(argument.initial, printed && !hasDefault);
+      // A misspelt filter (`defualt`) is the one mistake to report: no "may be empty" on top of it.
+      const unknownFilter = argument.filters.some((filter) => !this.filterNames.has(filter.name));
+      this.checkExpression(argument.initial, printed && !hasDefault && !unknownFilter);
       for (const filter of argument.filters) {
         const token = filterToken(filter);
         if (token) this.checkFilter(token);
