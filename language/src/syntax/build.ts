@@ -176,22 +176,29 @@ function numberLit(token: IToken, negative?: IToken): A.NumberLiteral {
 let strayLines: A.Span[] = [];
 /** Fields written without a type (`phone` alone on its line): the grammar lets them through to report them here. */
 let untypedFields: A.Identifier[] = [];
+/** Expressions with more operators than MAX_OPERATORS: cut there (every tool walks expressions recursively). */
+let longExpressions: A.Span[] = [];
+
+/** More operators than this in one expression is reported, and the rest is not read. */
+export const MAX_OPERATORS = 256;
 
 export interface BuildResult {
   ast: A.SourceFile;
   strayLines: A.Span[];
   untypedFields: A.Identifier[];
+  longExpressions: A.Span[];
 }
 
 export function buildSourceFile(cst: CstNode | undefined, textLength: number): BuildResult {
   strayLines = [];
   untypedFields = [];
+  longExpressions = [];
   const declarations: A.Declaration[] = [];
   for (const decl of subs(cst, "declaration")) {
     const built = buildDeclaration(decl);
     if (built) declarations.push(built);
   }
-  return { ast: { kind: "SourceFile", declarations, comments: [], span: { start: 0, end: textLength } }, strayLines, untypedFields };
+  return { ast: { kind: "SourceFile", declarations, comments: [], span: { start: 0, end: textLength } }, strayLines, untypedFields, longExpressions };
 }
 
 function buildDeclaration(node: CstNode): A.Declaration | undefined {
@@ -775,7 +782,12 @@ class ExpressionBuilder {
 
   constructor(node: CstNode) {
     this.operands = subs(node, "operands");
-    this.tails = subs(node, "tails");
+    const tails = subs(node, "tails");
+    if (tails.length > MAX_OPERATORS) {
+      const cut = tails[MAX_OPERATORS] as CstNode;
+      longExpressions.push({ start: spanOf(cut).start, end: spanOf(tails[tails.length - 1] as CstNode).end });
+    }
+    this.tails = tails.slice(0, MAX_OPERATORS);
   }
 
   build(): A.Expression | undefined {

@@ -193,3 +193,19 @@ journey j${i} "Journey ${i}" {
     expectSaneRanges(text, diagnostics);
   }, 60_000);
 });
+
+describe("a very long condition", () => {
+  it("is cut at MAX_OPERATORS with one J1005, so no tool walks a 10,000-deep tree", async () => {
+    const { MAX_OPERATORS } = await import("./build.js");
+    const text = `segment s = ${Array.from({ length: 10_000 }, (_, i) => `a${i} == 1`).join(" and ")}\n`;
+    const result = parse(text);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["J1005"]);
+    let depth = 0;
+    let node = (result.ast.declarations[0] as { condition?: { kind: string; left?: unknown } }).condition;
+    while (node?.kind === "Binary") {
+      depth++;
+      node = node.left as typeof node;
+    }
+    expect(depth).toBeLessThanOrEqual(MAX_OPERATORS);
+  });
+});

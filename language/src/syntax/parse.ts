@@ -3,7 +3,7 @@ import { catalog, type DiagnosticCode } from "../diagnostics/catalog.js";
 import type { Diagnostic, RelatedLocation } from "../diagnostics/diagnostic.js";
 import { LineIndex } from "../diagnostics/lineIndex.js";
 import type * as A from "./ast.js";
-import { buildSourceFile, tokenEnd } from "./build.js";
+import { buildSourceFile, MAX_OPERATORS, tokenEnd } from "./build.js";
 import { JourneyParser } from "./parser.js";
 import * as T from "./tokens.js";
 
@@ -95,7 +95,10 @@ export function parse(text: string, file = "<input>"): ParseResult {
     const cst = p.sourceFile();
     reportSyntaxErrors(p.errors, tokens, unclosed, text, file, lineIndex, report);
     reportJunk(cst, report, diagnostics);
-    const { ast, strayLines, untypedFields } = buildSourceFile(cst, text.length);
+    const { ast, strayLines, untypedFields, longExpressions } = buildSourceFile(cst, text.length);
+    for (const span of longExpressions) {
+      report("J1005", span.start, span.start + 1, `this condition has more than ${MAX_OPERATORS} operators: split it into named segments and combine those`);
+    }
     reportStrayLines(strayLines, text, report, diagnostics);
     for (const name of untypedFields) {
       if (errorOnLineOf(name.span.start, diagnostics)) continue;
