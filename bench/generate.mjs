@@ -104,6 +104,7 @@ event purchase {
   channel  "store" | "online"
   total    money
   store    ref Store?
+  cart_id  text?
   items    list of { sku ref Product   category text   price money   quantity int = 1 }
 }
 event page_view            { url url   sku ref Product? }
@@ -122,8 +123,8 @@ event offer_shown          { journey text }
 event coupon_issued        { code text? }
 
 /// The product catalogue, synced nightly.
-object Product key sku { name text   category text   price money   stock int   tags list of text }
-object Store key store_id { name text   city text   country country   opens_at text }
+object Product key sku { sku text   name text   category text   price money   stock int   tags list of text }
+object Store key store_id { store_id text   name text   city text   country country   opens_at text }
 `;
 const SCHEMA_DECLS = 18; // customer + 15 events + 2 objects
 
@@ -174,6 +175,9 @@ const SMS_TEXTS = [
   '"Points balance: {{ customer.points }}. Only {{ 1000 | minus: customer.points }} to Gold!"',
   '"Doors open at 9 for members only \\"early bird\\" sale"',
 ];
+/** The trigger events whose fields an SMS text reads: a text is only sent where they exist. */
+const TRIGGER_FIELDS = { url: ["cart_abandoned", "page_view"], order_id: ["purchase"] };
+const NOTIFY_TEMPLATES = ["sales_team", "crm_webhook", "store_manager"];
 const PUSH_TEXTS = [
   '"Something you liked is back in stock"',
   '"Your weekly picks are ready"',
@@ -212,6 +216,19 @@ class Context {
     this.lists = [];
     this.scores = [];
     this.journeys = [];
+    /** Journeys another journey may `start` (they do not read a trigger event). */
+    this.startable = [];
+  }
+  /** A new step label, unique in the journey; `wait` labels are remembered for `migrate`. */
+  newLabel(wait = false) {
+    const label = `${this.rng.pick(LABEL_BASES)}_${this.labels.length + 1}`;
+    this.labels.push(label);
+    if (wait) this.waitLabels.push(label);
+    return label;
+  }
+  /** In a journey with `on new version: migrate`, every step where customers wait gets a label. */
+  labelWait(line) {
+    return this.labelWaits && line.startsWith("wait") ? `${this.newLabel(true)}: ${line}` : line;
   }
   nextId() {
     this.unit += 1;
@@ -324,11 +341,19 @@ function journeyCondition(ctx) {
   return condition(ctx, 1);
 }
 
+/** An SMS text; one that reads `trigger.x` only in journeys whose trigger event has `x`. */
+function smsText(ctx) {
+  const text = ctx.rng.pick(SMS_TEXTS);
+  const field = /trigger\.(\w+)/.exec(text)?.[1];
+  if (field && !TRIGGER_FIELDS[field]?.includes(ctx.trigger)) return SMS_TEXTS[0];
+  return text;
+}
+
 function sendLine(ctx, alias) {
   const rng = ctx.rng;
   const r = rng.next();
   if (r < 0.45) return `send email ${ctx.email()}${alias ? ` as ${alias}` : ""}`;
-  if (r < 0.7) return `send sms ${rng.pick(SMS_TEXTS)}`;
+  if (r < 0.7) return `send sms ${smsText(ctx)}`;
   if (r < 0.85) return rng.chance(0.5) ? `send push ${ctx.push()}` : `send push ${rng.pick(PUSH_TEXTS)}`;
   if (r < 0.93) return `send webhook "https://hooks.example.com/crm/${rng.int(100, 999)}"`;
   return `show in_app ${rng.pick(IN_APP_TEXTS)}`;
@@ -363,11 +388,11 @@ function oneLineStep(ctx) {
     case "track":
       return `track ${rng.pick(["journey_milestone", "offer_shown", "coupon_issued"])}`;
     case "notify":
-      return `notify ${rng.pick(["sales_team", "crm_webhook", "store_manager"])}`;
+      return `notify ${rng.pick(NOTIFY_TEMPLATES)}`;
     case "holdout":
       return `holdout ${rng.pick([5, 10, 15, 20])}%`;
     default:
-      return ctx.journeys.length > 0 ? `start journey ${rng.pick(ctx.journeys)}` : `wait ${duration(rng)}`;
+      return ctx.startable.length > 0 ? `start journey ${rng.pick(ctx.startable)}` : `wait ${duration(rng)}`;
   }
 }
 
@@ -397,8 +422,8 @@ function steps(ctx, budget, ind, depth) {
     const alloc = Math.min(remaining, rng.int(2, cap));
     const step = multiLine(ctx, kind, alloc, ind, depth);
     if (step === undefined) {
-      let line = oneLineStep(ctx);
-      if (rng.chance(0.12)) line = `${ctx.newLabel()}: ${line}`;
+      let line = ctx.labelWait(oneLineStep(ctx));
+      if (!/^\w+: /.test(line) && rng.chance(0.12)) line = `${ctx.newLabel()}: ${line}`;
       out.push(pad + line);
       count += 1;
       ctx.journeyStepCount += 1;
@@ -467,7 +492,7 @@ function multiLine(ctx, kind, alloc, ind, depth) {
           count += body.steps;
         } else {
           ctx.journeyStepCount += 1;
-          lines.push(`${pad}  ${head} { ${oneLineStep(ctx)} }`);
+          lines.push(`${pad}  ${head} { ${ctx.labelWait(oneLineStep(ctx))} }`);
           free -= 1;
           count += 1;
         }
@@ -498,7 +523,7 @@ function multiLine(ctx, kind, alloc, ind, depth) {
           free -= 1;
         } else {
           ctx.journeyStepCount += 1;
-          lines.push(`${pad}  ${shares[a]}%${name} { ${oneLineStep(ctx)} }`);
+          lines.push(`${pad}  ${shares[a]}%${name} { ${ctx.labelWait(oneLineStep(ctx))} }`);
           free -= 1;
           count += 1;
         }
@@ -511,7 +536,8 @@ function multiLine(ctx, kind, alloc, ind, depth) {
       const event = rng.pick(ENGAGEMENT_EVENTS);
       const where = event === "email_opened" && ctx.alias ? ` where message == ${ctx.alias}.id` : rng.chance(0.2) && event === "page_view" ? ` where url contains ${rng.pick(URL_PARTS)}` : "";
       const matching = ctx.correlation && rng.chance(0.5) ? ` matching ${ctx.correlation}` : "";
-      const head = `${pad}${label()}wait for ${ctx.correlation && matching ? "purchase" : event}${matching ? "" : where}${matching} up to ${duration(rng, ["days", "hours"])}`;
+      const waitLabel = ctx.labelWaits ? `${ctx.newLabel(true)}: ` : label();
+      const head = `${pad}${waitLabel}wait for ${ctx.correlation && matching ? "purchase" : event}${matching ? "" : where}${matching} up to ${duration(rng, ["days", "hours"])}`;
       if (alloc >= 3 && rng.chance(0.35)) {
         const body = nested(Math.min(alloc - 2, 4));
         return { lines: [`${head} else {`, ...body.lines, `${pad}}`], steps: 1 + body.steps };
@@ -538,7 +564,7 @@ function multiLine(ctx, kind, alloc, ind, depth) {
       const fields = [
         `journey = "${ctx.journeyName}"`,
         `step = ${ctx.journeyStepCount}`,
-        "value = trigger.value * 1.1",
+        ctx.trigger === "cart_abandoned" ? "value = trigger.value * 1.1" : "value = customer.points * 1.1",
         `tier = loyalty_tier`,
       ];
       for (let i = 0; i < n; i++) lines.push(`${pad}  ${fields[i]}`);
@@ -560,13 +586,11 @@ function journey(ctx, budget) {
   ctx.journeyName = name;
   ctx.journeyStepCount = 0;
   ctx.labels = [];
-  ctx.newLabel = () => {
-    const l = `${rng.pick(LABEL_BASES)}_${ctx.labels.length + 1}`;
-    ctx.labels.push(l);
-    return l;
-  };
+  ctx.waitLabels = [];
+  ctx.labelWaits = false;
   ctx.alias = undefined;
   ctx.correlation = undefined;
+  ctx.trigger = undefined;
 
   const head = [];
   if (rng.chance(0.3)) head.push(`/// ${rng.pick(TITLES)}: generated journey ${id}.`);
@@ -575,23 +599,26 @@ function journey(ctx, budget) {
   if (t < 0.3) head.push(`  when customer ${rng.chance(0.8) ? "enters" : "leaves"} ${ctx.segment()}`);
   else if (t < 0.45) {
     ctx.correlation = "cart_id";
+    ctx.trigger = "cart_abandoned";
     head.push(`  when cart_abandoned where value > ${rng.int(1, 10) * 10} per cart_id`);
-  } else if (t < 0.65) head.push(`  when page_view where url contains ${rng.pick(URL_PARTS)}`);
-  else if (t < 0.72) head.push(`  when purchase where total > ${rng.int(2, 40) * 5} and channel == "${rng.pick(["store", "online"])}"`);
-  else if (t < 0.8) head.push(`  when on customer.birthday at ${timeOfDay(rng)} ${timeZone(rng)}`);
+  } else if (t < 0.65) {
+    ctx.trigger = "page_view";
+    head.push(`  when page_view where url contains ${rng.pick(URL_PARTS)}`);
+  } else if (t < 0.72) {
+    ctx.trigger = "purchase";
+    head.push(`  when purchase where total > ${rng.int(2, 40) * 5} and channel == "${rng.pick(["store", "online"])}"`);
+  } else if (t < 0.8) head.push(`  when on customer.birthday at ${timeOfDay(rng)} ${timeZone(rng)}`);
   else if (t < 0.92) {
     const every = rng.chance(0.6) ? rng.pick(WEEKDAYS) : duration(rng, ["days"]);
     head.push(`  when every ${every} at ${timeOfDay(rng)}${rng.chance(0.5) ? ` ${timeZone(rng)}` : ""} for ${ctx.segment()}`);
   } else head.push("  when api");
   const entry = rng.pick(["once", "once", "always", `every ${rng.int(2, 60)} days`]);
   head.push(`  entry ${entry}${rng.chance(0.2) ? "   // one enrolment at a time" : ""}`);
-  if (rng.chance(0.8)) {
-    head.push(
-      rng.chance(0.7)
-        ? `  goal purchase within ${rng.int(2, 30)} days`
-        : `  goal purchase where total > ${rng.int(2, 20) * 10} within ${rng.int(2, 30)} days`,
-    );
-  }
+  head.push(
+    rng.chance(0.7)
+      ? `  goal purchase within ${rng.int(2, 30)} days`
+      : `  goal purchase where total > ${rng.int(2, 20) * 10} within ${rng.int(2, 30)} days`,
+  );
   if (rng.chance(0.5)) {
     head.push(
       ctx.correlation && rng.chance(0.6)
@@ -601,6 +628,7 @@ function journey(ctx, budget) {
   }
   const version = rng.weighted({ none: 50, drain: 20, restart: 10, migrate: 20 });
   if (version !== "none") head.push("VERSION");
+  ctx.labelWaits = version === "migrate";
   head.push("");
 
   // Lead with a send that has an alias sometimes, so a later wait can refer to it.
@@ -620,12 +648,15 @@ function journey(ctx, budget) {
 
   const versionIndex = head.indexOf("VERSION");
   if (versionIndex >= 0) {
-    if (version === "migrate") {
-      const to = ctx.labels.length > 0 ? rng.pick(ctx.labels) : "reminder_1";
+    if (version === "migrate" && ctx.waitLabels.length > 0) {
+      // Customers waiting at a step of the old version move onto one of this version's waits.
+      const to = rng.pick(ctx.waitLabels);
       head[versionIndex] = `  on new version: migrate { ${to.replace(/_\d+$/, "")}_old -> ${to} }`;
-    } else head[versionIndex] = `  on new version${rng.chance(0.5) ? ":" : ""} ${version}`;
+    } else if (version === "migrate") head[versionIndex] = "  on new version: drain"; // no wait to move onto
+    else head[versionIndex] = `  on new version${rng.chance(0.5) ? ":" : ""} ${version}`;
   }
   ctx.journeys.push(name);
+  if (ctx.trigger === undefined) ctx.startable.push(name);
   return { name, lines: [...head, ...body, "}"], decls: 1, steps: stepCount };
 }
 
@@ -761,6 +792,7 @@ function baseDeclarations(ctx) {
     '  title "Something new for you"',
     '  body  "Open the app to see it"',
     "}",
+    ...NOTIFY_TEMPLATES.flatMap((name) => [`template ${name} webhook {`, `  url  "https://hooks.example.com/${name}"`, '  body "{\\"customer\\": \\"{{ customer.customer_id }}\\"}"', "}"]),
     "score score_base_engagement {",
     "  +5  on email_opened",
     '  +10 on page_view where url contains "/pricing"',
@@ -773,7 +805,7 @@ function baseDeclarations(ctx) {
   ctx.emailTemplates.push("template_base_promo");
   ctx.pushTemplates.push("template_base_push");
   ctx.scores.push("score_base_engagement");
-  return { lines, decls: 6, steps: 0 };
+  return { lines, decls: 6 + NOTIFY_TEMPLATES.length, steps: 0 };
 }
 
 // ── Files and shapes ────────────────────────────────────────────────────────
@@ -934,12 +966,41 @@ export function sha256(files) {
   return hash.digest("hex");
 }
 
-/** Writes a shape under bench/workspaces/<shape>/ (replacing what was there). */
+const LIQUID_LINES = [
+  "<p>Hi {{ customer.first_name | default: 'there' }},</p>",
+  "<p>You have {{ customer.points }} points{% if customer.loyalty_tier == 'gold' %} and every gold perk{% endif %}.</p>",
+  "<ul>{% for tag in customer.favourite_tags limit: 3 %}<li>{{ tag | capitalize }}</li>{% endfor %}</ul>",
+  "<p>{% case customer.loyalty_tier %}{% when 'gold' %}Free delivery, always.{% when 'silver' %}Free delivery over 30.{% else %}Join the club.{% endcase %}</p>",
+  "<p>Picked for you: <a href=\"{{ links.picks }}\">see them</a></p>",
+  "<p>Your code: {{ 'SAVE10' | coupon }}</p>",
+  "<p>See you in {{ customer.country | default: 'your shop' }}, {{ customer.last_name | default: '' | upcase }}.</p>",
+];
+
+/**
+ * The Liquid files the templates read (`body file "templates/x.liquid"`, relative to the shape's
+ * root): [{ path, text }], each made from its own name, so they never change the `.journey` text.
+ */
+export function templateBodies(files) {
+  const paths = new Set();
+  for (const file of files) for (const match of file.text.matchAll(/\bfile "([^"]+)"/g)) paths.add(match[1]);
+  return [...paths].sort().map((path) => {
+    const rng = new Rng(hashSeed(path));
+    const lines = [LIQUID_LINES[0]];
+    for (let i = rng.int(2, 5); i > 0; i--) lines.push(rng.pick(LIQUID_LINES.slice(1)));
+    lines.push("<p>{{ links.unsubscribe }}</p>");
+    return { path, text: `${lines.join("\n")}\n` };
+  });
+}
+
+/** Writes a shape under bench/workspaces/<shape>/ (replacing what was there), with its template files. */
 export function writeShape(shape, files) {
   const dir = join(WORKSPACES_DIR, shape);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  for (const file of files) writeFileSync(join(dir, file.path), file.text);
+  for (const file of [...files, ...templateBodies(files)]) {
+    mkdirSync(dirname(join(dir, file.path)), { recursive: true });
+    writeFileSync(join(dir, file.path), file.text);
+  }
   return dir;
 }
 
