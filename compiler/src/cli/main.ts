@@ -62,6 +62,18 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       exitCode = await runCheck(paths, options, io);
     });
 
+  program
+    .command("lsp")
+    .description("run the language server for editors (LSP over stdin/stdout)")
+    .option("--stdio", "talk over stdin/stdout (the default)")
+    .action(async () => {
+      if (!process.argv.includes("--stdio")) process.argv.push("--stdio");
+      // Loaded only for this command, so `check` and `fmt` never load the LSP libraries.
+      const entry = "@journey/language/lsp";
+      const { startServer } = (await import(entry)) as typeof import("@journey/language/lsp");
+      startServer();
+    });
+
   try {
     await program.parseAsync(argv, { from: "user" });
     return exitCode;

@@ -1,0 +1,1 @@
+export { graphRequest, startServer, type GraphParams, type GraphResponse, type ServerOptions } from "./connection.js";

@@ -1,0 +1,108 @@
+import { expr as printExpression } from "../format/printer.js";
+import type { Reference } from "../semantics/references.js";
+import { describeType, type FieldInfo } from "../semantics/types.js";
+import { describeDuration, durationAt } from "./durations.js";
+import type { Location, ProjectIndex } from "./project.js";
+import { findStep, stepSummary } from "./steps.js";
+
+export interface Hover {
+  /** Markdown. */
+  contents: string;
+  location: Location;
+}
+
+const fence = (code: string) => `\`\`\`journey\n${code}\n\`\`\``;
+
+/** What the name (or duration) at `offset` is: its type, its doc comment, a segment's definition, an event's fields. */
+export function hover(project: ProjectIndex, file: string, offset: number): Hover | undefined {
+  const ref = project.referenceAt(file, offset);
+  if (ref) {
+    const contents = describeSymbol(project, ref);
+    if (contents) return { contents, location: project.location(ref.file, ref.span) };
+  }
+  const parsed = project.file(file);
+  if (!parsed) return undefined;
+  const duration = durationAt(parsed.ast, offset);
+  if (duration) {
+    return { contents: `${fence(printExpression(duration))}\n\n${describeDuration(duration)}`, location: project.location(file, duration.span) };
+  }
+  return undefined;
+}
+
+function withDoc(code: string, doc: string | undefined, more = ""): string {
+  return [fence(code), doc, more].filter((part) => part).join("\n\n---\n\n");
+}
+
+function fieldLine(field: FieldInfo): string {
+  return `${field.name} ${describeType(field.type)}${field.optional ? "?" : ""}`;
+}
+
+function fieldsTable(fields: Map<string, FieldInfo>): string {
+  if (fields.size === 0) return "_no fields_";
+  return [...fields.values()].map((f) => `- \`${fieldLine(f)}\`${f.doc ? ` — ${f.doc.split("\n")[0]}` : ""}`).join("\n");
+}
+
+function describeSymbol(project: ProjectIndex, ref: Reference): string | undefined {
+  const symbols = project.program.symbols;
+  const { kind, name } = ref.symbol;
+  switch (kind) {
+    case "field": {
+      const field = project.field(ref.symbol.owner, name);
+      if (!field) return undefined;
+      return withDoc(`(field) ${field.owner ? `${field.owner}.` : ""}${fieldLine(field)}${field.hasDefault ? " (has a default)" : ""}`, field.doc);
+    }
+    case "event": {
+      const event = symbols.events.get(name);
+      if (!event) return undefined;
+      return withDoc(`event ${name}`, event.node.doc?.text, `Fields:\n${fieldsTable(event.fields)}`);
+    }
+    case "object": {
+      const object = symbols.objects.get(name);
+      if (!object) return undefined;
+      return withDoc(`object ${name} key ${object.node.key?.text ?? "?"}`, object.node.doc?.text, `Fields:\n${fieldsTable(object.fields)}`);
+    }
+    case "segment": {
+      const segment = symbols.segments.get(name);
+      if (!segment) return undefined;
+      return withDoc(`segment ${name} = ${printExpression(segment.node.condition)}`, segment.node.doc?.text);
+    }
+    case "list": {
+      const list = symbols.lists.get(name);
+      return list ? withDoc(`list ${name}`, list.node.doc?.text, "A static audience: customers are added and removed by journeys, imports or the API.") : undefined;
+    }
+    case "score": {
+      const score = symbols.scores.get(name);
+      if (!score) return undefined;
+      const rules = score.node.rules.map((r) =>
+        r.kind === "ScorePoints"
+          ? `  ${r.points >= 0 ? "+" : ""}${r.points} on ${r.event?.event.text ?? "?"}${r.event?.condition ? ` where ${printExpression(r.event.condition)}` : ""}`
+          : `  halves every ${printExpression(r.halfLife)}`,
+      );
+      return withDoc(`score ${name} {\n${rules.join("\n")}\n}`, score.node.doc?.text, "A number per customer.");
+    }
+    case "template": {
+      const template = symbols.templates.get(name);
+      if (!template) return undefined;
+      const props = template.node.props.map((p) => `  ${p.name.text} ${p.fromFile ? "file " : ""}${p.value?.raw ?? ""}`);
+      return withDoc(`template ${name} ${template.node.channel?.text ?? ""} {\n${props.join("\n")}\n}`, template.node.doc?.text);
+    }
+    case "journey": {
+      const journey = symbols.journeys.get(name);
+      if (!journey) return undefined;
+      const settings = journey.node.items.filter((i) => ["WhenClause", "EntryClause", "GoalClause", "ExitWhenClause"].includes(i.kind));
+      const text = project.file(journey.file)?.text ?? "";
+      const lines = settings.map((s) => `  ${text.slice(s.span.start, s.span.end).split("\n")[0]}`);
+      return withDoc(`journey ${name}${journey.node.title ? ` ${journey.node.title.raw}` : ""} {\n${lines.join("\n")}\n  …\n}`, journey.node.doc?.text);
+    }
+    case "label": {
+      const journey = ref.symbol.owner ? symbols.journeys.get(ref.symbol.owner) : undefined;
+      const step = journey ? findStep(journey.node, (s) => s.label?.text === name) : undefined;
+      return step ? fence(`${name}: ${stepSummary(step)}`) + `\n\nA step label in journey \`${ref.symbol.owner}\`.` : undefined;
+    }
+    default: {
+      const unknown: never = kind;
+      return unknown;
+    }
+  }
+}
+

@@ -1,0 +1,2 @@
+export { CancellationToken, diagnosticsByFile, Workspace, type WorkspaceOptions } from "./workspace.js";
+export { CheckScheduler } from "./scheduler.js";

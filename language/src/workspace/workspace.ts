@@ -1,0 +1,116 @@
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { checkParsed } from "../semantics/checker.js";
+import { ProjectIndex } from "../service/project.js";
+import { parse, type ParseResult } from "../syntax/parse.js";
+
+export interface WorkspaceOptions {
+  /** Reads a file that a `.journey` file refers to (a template body), by its project path; `undefined` when missing. */
+  readFile?: (path: string) => string | undefined;
+}
+
+/**
+ * The files of a project and their latest check. An edit re-parses only the edited file; the
+ * project is then re-checked from the cached parse results of every other file (`checkParsed`).
+ * Nothing here reads the disk: the caller says what the files hold.
+ */
+export class Workspace {
+  private readonly texts = new Map<string, string>();
+  private readonly parsed = new Map<string, ParseResult>();
+  private checked: ProjectIndex | undefined;
+  private checkedVersion = -1;
+  private currentVersion = 0;
+  /** How much work was done: for tests and the benchmark. */
+  readonly stats = { parses: 0, checks: 0 };
+
+  constructor(private readonly options: WorkspaceOptions = {}) {}
+
+  /** Bumped by every change; a result computed at an older version is stale. */
+  get version(): number {
+    return this.currentVersion;
+  }
+
+  /** Sets a file's text. Returns false when it already held exactly that. */
+  set(file: string, text: string): boolean {
+    if (this.texts.get(file) === text) return false;
+    this.texts.set(file, text);
+    this.parsed.delete(file);
+    this.currentVersion++;
+    return true;
+  }
+
+  delete(file: string): boolean {
+    if (!this.texts.delete(file)) return false;
+    this.parsed.delete(file);
+    this.currentVersion++;
+    return true;
+  }
+
+  /** Something outside the `.journey` files changed (a template body): check again. */
+  touch(): void {
+    this.currentVersion++;
+  }
+
+  has(file: string): boolean {
+    return this.texts.has(file);
+  }
+
+  text(file: string): string | undefined {
+    return this.texts.get(file);
+  }
+
+  files(): string[] {
+    return [...this.texts.keys()].sort();
+  }
+
+  /** One file's syntax tree, parsing it if its text changed since the last parse. */
+  parse(file: string): ParseResult | undefined {
+    const cached = this.parsed.get(file);
+    if (cached) return cached;
+    const text = this.texts.get(file);
+    if (text === undefined) return undefined;
+    const result = parse(text, file);
+    this.stats.parses++;
+    this.parsed.set(file, result);
+    return result;
+  }
+
+  /** The project checked at the current version (checked now if anything changed since). */
+  project(): ProjectIndex {
+    if (this.checked && this.checkedVersion === this.currentVersion) return this.checked;
+    const files = this.files().map((file) => this.parse(file) as ParseResult);
+    const program = checkParsed(files, this.options.readFile ? { readFile: this.options.readFile } : {});
+    this.stats.checks++;
+    this.checked = new ProjectIndex(program);
+    this.checkedVersion = this.currentVersion;
+    return this.checked;
+  }
+
+  /** Whether the last check is the current one. */
+  get upToDate(): boolean {
+    return this.checked !== undefined && this.checkedVersion === this.currentVersion;
+  }
+}
+
+/** Says whether the work it was handed out for has been overtaken by a newer edit. */
+export class CancellationToken {
+  constructor(
+    private readonly workspace: Workspace,
+    readonly version: number,
+  ) {}
+
+  get isCancelled(): boolean {
+    return this.workspace.version !== this.version;
+  }
+}
+
+/** Diagnostics grouped by file, every file of the project present (with an empty list when clean). */
+export function diagnosticsByFile(project: ProjectIndex): Map<string, Diagnostic[]> {
+  const byFile = new Map<string, Diagnostic[]>();
+  for (const file of project.fileNames) byFile.set(file, []);
+  for (const diagnostic of project.program.diagnostics) {
+    const list = byFile.get(diagnostic.file);
+    if (list) list.push(diagnostic);
+    else byFile.set(diagnostic.file, [diagnostic]);
+  }
+  return byFile;
+}
