@@ -132,7 +132,9 @@ async function runFmt(paths: string[], check: boolean, io: Io): Promise<number> 
 async function runCheck(paths: string[], options: CheckOptions, io: Io): Promise<number> {
   const files = await findJourneyFiles(paths, io.cwd);
   const sources = new Map<string, string>();
-  for (const path of files) sources.set(displayPath(path, io.cwd), await readSource(path));
+  // Read every file at once: one await per file costs more than the parse on a 1,000-file project.
+  const texts = await Promise.all(files.map((path) => readSource(path)));
+  files.forEach((path, i) => sources.set(displayPath(path, io.cwd), texts[i] as string));
   const { diagnostics } = checkProgram(
     [...sources].map(([file, text]) => ({ file, text })),
     {

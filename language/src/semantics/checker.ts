@@ -109,7 +109,10 @@ class ProjectChecker {
     this.respectsConsent = symbols.policies.some((p) => p.node.rules.some((r) => r.kind === "RespectConsent"));
   }
 
+  private texts = new Map<string, string>();
+
   run(files: ParseResult[]): void {
+    this.texts = new Map(files.map((f) => [f.file, f.text]));
     const segmentRefs = new Map<string, { name: string; span: A.Span }[]>();
     for (const { file, ast } of files) {
       for (const decl of ast.declarations) {
@@ -626,9 +629,17 @@ class ProjectChecker {
     const total = arms.reduce((sum, arm) => sum + arm.percent.value, 0);
     if (Math.abs(total - 100) < 1e-9) return;
     const parts = arms.map((a) => a.percent.text).join(" + ");
+    // The label names the step when there is one; otherwise the keyword, which then starts the step.
+    let at = { start: step.span.start, end: step.span.start + word.length };
+    if (step.label) {
+      // From the label to the end of the keyword, whatever the spacing after the colon.
+      const text = this.texts.get(file) ?? "";
+      const keyword = text.indexOf(word, step.label.span.end);
+      at = { start: step.label.span.start, end: keyword >= 0 ? keyword + word.length : step.label.span.end };
+    }
     this.reporter.report(
       "J4001",
-      this.place(file, { start: step.span.start, end: (step.label?.span.end ?? step.span.start) + word.length + (step.label ? 2 : 0) }),
+      this.place(file, at),
       `the branches of this ${word} add up to ${formatPercent(total)} (${parts}), not 100%: every customer must land in exactly one branch`,
       { related: arms.map((a) => ({ file, span: a.percent.span, message: a.percent.text })) },
     );
@@ -697,7 +708,7 @@ class ProjectChecker {
       const place = this.place(file, to.span);
       if (!target) {
         const suggestion = closestName(to.text, labels.keys());
-        this.reporter.report("J2009", place, `no step is labelled \`${to.text}\` in this journey${didYouMean(suggestion)}; label the step: \`${to.text}: wait …\``, {
+        this.reporter.report("J2009", place, `no step is labelled \`${to.text}\` in this journey${suggestion ? didYouMean(suggestion) : `; label the step: \`${to.text}: wait …\``}`, {
           fixes: Reporter.rename(place, suggestion),
         });
       } else if (!canWait(target.step)) {

@@ -439,7 +439,7 @@ export class ExpressionChecker {
           this.reporter.report(
             "J3001",
             place,
-            `cannot compare \`${printExpression(expr.left)}\` (${describeType(left)}) with \`${printExpression(expr.right)}\` (${describeType(right)})${comparisonAdvice(left, right)}`,
+            `cannot compare \`${printExpression(expr.left)}\` (${describeType(left)}) with \`${printExpression(expr.right)}\` (${describeType(right)})${comparisonAdvice(expr, left, right)}`,
           );
         } else if (op !== "==" && op !== "!=" && (!isOrdered(left) || !isOrdered(right))) {
           this.reporter.report("J3001", place, `\`${op}\` needs numbers, dates or durations, but \`${printExpression(expr.left)}\` is ${article(describeType(left))}; use \`==\` or \`!=\``);
@@ -536,10 +536,9 @@ export class ExpressionChecker {
   }
 }
 
-function comparisonAdvice(left: Type, right: Type): string {
-  const texts = [left, right].filter((t) => isTextLike(t)).length;
-  const numbers = [left, right].filter((t) => isNumeric(t)).length;
-  if (texts === 1 && numbers === 1) return ": write the number without quotes";
+function comparisonAdvice(expr: A.Binary, left: Type, right: Type): string {
+  const quotedNumber = (side: A.Expression | undefined, other: Type) => side?.kind === "StringLiteral" && isNumeric(other) && /^-?\d+(\.\d+)?$/.test(side.value);
+  if (quotedNumber(expr.right, left) || quotedNumber(expr.left, right)) return ": write the number without quotes";
   return "";
 }
 

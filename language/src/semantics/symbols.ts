@@ -167,7 +167,7 @@ export function bind(files: ParsedFile[], reporter: Reporter, refs: ReferenceInd
         reporter.report(
           "J3018",
           { file, span: key.span },
-          `the identity key \`${key.text}\` is not a field of customer${didYouMean(suggestion)}; declare it, e.g. \`${key.text} text?\``,
+          `the identity key \`${key.text}\` is not a field of customer${suggestion ? didYouMean(suggestion) : `; declare it, e.g. \`${key.text} text?\``}`,
           { fixes: Reporter.rename({ file, span: key.span }, suggestion) },
         );
       }

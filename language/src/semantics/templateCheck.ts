@@ -88,14 +88,16 @@ export function rawOffset(raw: string, valueOffset: number): number {
   return i;
 }
 
-function reportProblems(reporter: Reporter, file: string, problems: TemplateProblem[], toSource: (offset: number) => number): void {
+function reportProblems(reporter: Reporter, file: string, problems: TemplateProblem[], toSource: (offset: number) => number, quote = '"'): void {
+  // Inside a "…" text the inserted default must use the other quotes, or it would end the text.
+  const empty = quote === '"' ? "''" : '""';
   for (const problem of problems) {
     const span = { start: toSource(problem.start), end: toSource(problem.end) };
     const place = { file, span };
     reporter.report(problemCodes[problem.kind], place, problem.message, {
       fixes:
         problem.kind === "optionalWithoutDefault"
-          ? [{ title: "add `| default: \"\"`", edits: [{ file, span: { start: span.end, end: span.end }, newText: ' | default: ""' }] }]
+          ? [{ title: `add \`| default: ${empty}\``, edits: [{ file, span: { start: span.end, end: span.end }, newText: ` | default: ${empty}` }] }]
           : Reporter.rename(place, problem.suggestion),
     });
   }
@@ -104,7 +106,8 @@ function reportProblems(reporter: Reporter, file: string, problems: TemplateProb
 /** Checks a template written in a string literal of a `.journey` file. */
 export function checkTemplateString(literal: A.StringLiteral, file: string, scope: TemplateScope, reporter: Reporter): void {
   if (!literal.value.includes("{{") && !literal.value.includes("{%")) return;
-  reportProblems(reporter, file, analyzeTemplate(literal.value, scope), (offset) => literal.span.start + rawOffset(literal.raw, offset));
+  const quote = literal.raw.startsWith('"') && !literal.raw.startsWith('"'.repeat(3)) ? '"' : "'";
+  reportProblems(reporter, file, analyzeTemplate(literal.value, scope), (offset) => literal.span.start + rawOffset(literal.raw, offset), quote);
 }
 
 function folderOf(file: string): string {
@@ -130,7 +133,7 @@ export function checkTemplates(symbols: Symbols, reporter: Reporter, readFile: (
         continue;
       }
       reporter.addFile(path, text);
-      reportProblems(reporter, path, analyzeTemplate(text, scope), (offset) => offset);
+      reportProblems(reporter, path, analyzeTemplate(text, scope), (offset) => offset, "'");
     }
   }
 }

@@ -527,6 +527,7 @@ export class JourneyParser extends CstParser {
           ALT: () => this.CONSUME(T.Api),
         },
         {
+          GATE: () => !this.atNewStatement(),
           ALT: () => {
             this.SUBRULE(this.eventPattern);
             this.OPTION6(() => {
