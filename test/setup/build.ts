@@ -1,11 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-/** End-to-end tests run the built CLI: make sure dist/ matches the sources (incremental, quick when current). */
+/** End-to-end tests run the built, bundled CLI: make sure it matches the sources (incremental, quick when current). */
 export default function build(): void {
   const root = fileURLToPath(new URL("../..", import.meta.url));
-  execFileSync(process.execPath, [fileURLToPath(new URL("../../node_modules/typescript/bin/tsc", import.meta.url)), "-b"], {
-    cwd: root,
-    stdio: "inherit",
-  });
+  const run = (script: string, args: string[]) => execFileSync(process.execPath, [script, ...args], { cwd: root, stdio: "inherit" });
+  run(fileURLToPath(new URL("../../node_modules/typescript/bin/tsc", import.meta.url)), ["-b"]);
+  run(fileURLToPath(new URL("../../scripts/bundle-cli.mjs", import.meta.url)), []);
 }
