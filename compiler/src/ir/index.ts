@@ -1,0 +1,3 @@
+export * from "./schema.js";
+export { canonicalJson, sha256 } from "./canonical.js";
+export { irJsonSchema } from "./jsonSchema.js";
