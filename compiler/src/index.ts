@@ -1,1 +1,3 @@
 export { main, VERSION } from "./cli/main.js";
+export * from "./ir/index.js";
+export * from "./lower/index.js";
