@@ -93,8 +93,8 @@ export class LspClient {
   }
 
   /** Starts the server in `root`: by default the built server file; `cli` runs `journey lsp --stdio`. */
-  static async start(root: string, options: { cli?: boolean; initializationOptions?: unknown } = {}): Promise<LspClient> {
-    const args = options.cli ? [cliPath, "lsp", "--stdio"] : [serverPath, "--stdio"];
+  static async start(root: string, options: { cli?: boolean; server?: string; initializationOptions?: unknown } = {}): Promise<LspClient> {
+    const args = options.cli ? [cliPath, "lsp", "--stdio"] : [options.server ?? serverPath, "--stdio"];
     const child = spawn(process.execPath, args, { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
     const stdout = child.stdout;
     const stdin = child.stdin;
