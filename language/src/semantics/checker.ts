@@ -57,7 +57,10 @@ export function checkParsed(files: ParseResult[], options: CheckOptions = {}): P
     );
   }
   const syntax = files.flatMap((f) => f.diagnostics);
-  return { files, symbols, diagnostics: sortDiagnostics(dedupe([...syntax, ...reporter.diagnostics])), references: refs.references };
+  // A line with a syntax error holds a half-read tree: what the checker says about it is noise.
+  const brokenLines = new Set(syntax.filter((d) => d.severity === "error").map((d) => `${d.file}:${d.range.start.line}`));
+  const semantic = reporter.diagnostics.filter((d) => !brokenLines.has(`${d.file}:${d.range.start.line}`));
+  return { files, symbols, diagnostics: sortDiagnostics(dedupe([...syntax, ...semantic])), references: refs.references };
 }
 
 function emptySymbols(): Symbols {

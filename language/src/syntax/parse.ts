@@ -111,7 +111,7 @@ export function parse(text: string, file = "<input>"): ParseResult {
     }
     ast.comments = lexed.groups.comments?.map(toComment) ?? [];
     attachDocComments(ast, text);
-    return { file, text, ast, diagnostics: dedupe(diagnostics), lineIndex };
+    return { file, text, ast, diagnostics: oneMistakeOneMessage(dedupe(diagnostics), text.length), lineIndex };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     report("J9001", 0, 0, `the parser failed on this file (${reason}); please report this as a bug with the file attached`);
@@ -265,6 +265,32 @@ function reportStrayLines(spans: A.Span[], text: string, report: Report, earlier
       `\`${shown}\` is not a journey step: steps start with \`send\`, \`wait\`, \`if\`, \`match\`, \`split\`, \`set\`, \`add to\`, \`track\`, \`notify\`, \`start journey\` or \`exit\``,
     );
   }
+}
+
+/**
+ * After a syntax error the parser recovers, but what it reads next on the same line is usually the
+ * same mistake seen again (`a && b` is a stray `&` and then a missing operator). Keep the first error
+ * of each line, and drop an "end of file" complaint that follows earlier errors.
+ */
+function oneMistakeOneMessage(diagnostics: Diagnostic[], textLength: number): Diagnostic[] {
+  const sorted = [...diagnostics].sort((a, b) => a.range.start.offset - b.range.start.offset);
+  const linesWithError = new Set<number>();
+  let earlierError = false;
+  const kept: Diagnostic[] = [];
+  for (const d of sorted) {
+    const line = d.range.start.line;
+    const atEnd = d.range.start.offset >= textLength || d.message.includes("the end of the file");
+    if (d.code === "J1004" || d.code === "J1005") {
+      kept.push(d);
+      earlierError = true;
+      continue;
+    }
+    if (linesWithError.has(line) || (atEnd && earlierError)) continue;
+    linesWithError.add(line);
+    earlierError = true;
+    kept.push(d);
+  }
+  return kept;
 }
 
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
