@@ -9,10 +9,11 @@ export default defineConfig({
     alias: {
       "@journey/language": here("./language/src/index.ts"),
       "@journey/compiler": here("./compiler/src/index.ts"),
+      "@journey/runtime": here("./runtime/src/index.ts"),
     },
   },
   test: {
-    include: ["language/src/**/*.test.ts", "compiler/src/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["language/src/**/*.test.ts", "compiler/src/**/*.test.ts", "runtime/src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 60_000,
     globalSetup: ["test/setup/build.ts"],
   },

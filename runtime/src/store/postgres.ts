@@ -1,0 +1,147 @@
+import type { Pool, PoolClient, PoolConfig, QueryConfig } from "pg";
+import {
+  checkSchemaName,
+  type QueryResult,
+  type Row,
+  type SqlQueryable,
+  type SqlStore,
+  StoreUsageError,
+  type TransactionOptions,
+} from "./port.js";
+import { assertNotInsideTransaction, beginStatement, runInTransactionScope, withRetries } from "./transaction.js";
+import { OID, parseDate, parseInt8 } from "./types.js";
+
+export interface PostgresStoreOptions {
+  /** e.g. postgres://user@host:5432/db; or give the pieces in `pool`. */
+  connectionString?: string;
+  /** Extra `pg` pool settings (max connections, timeouts, ssl …). */
+  pool?: Omit<PoolConfig, "connectionString" | "types" | "options">;
+  /** Schema for every unqualified name (the connection's search_path). Default "public". */
+  schema?: string;
+  /** Reported by idle pool clients that fail (the server restarted, the network dropped). */
+  onPoolError?: (error: Error) => void;
+}
+
+/**
+ * Opens a PostgreSQL store on a `pg` connection pool and checks that it answers. `pg` is loaded
+ * here, not at import time, so a process that never opens a store never loads a driver.
+ */
+export async function openPostgresStore(options: PostgresStoreOptions = {}): Promise<SqlStore> {
+  const schema = checkSchemaName(options.schema ?? "public");
+  const { default: pg } = await import("pg");
+  const types = new pg.TypeOverrides();
+  // pg's own text[] parser (its TypeId list has no array oids, hence the cast).
+  const getParser = pg.types.getTypeParser as (oid: number, format: "text") => unknown;
+  const textArray = getParser(1009, "text") as (text: string) => (string | null)[];
+  types.setTypeParser(OID.int8, parseInt8);
+  types.setTypeParser(OID.int8Array, (text) => textArray(text).map((v) => (v === null ? null : parseInt8(v))));
+  types.setTypeParser(OID.date, parseDate);
+  types.setTypeParser(OID.dateArray, textArray);
+  const pool = new pg.Pool({
+    ...options.pool,
+    connectionString: options.connectionString,
+    types,
+    // Every connection resolves names in the store's schema, for queries and migrations alike.
+    options: `-c search_path=${schema}`,
+  });
+  // Without a listener, an idle client's error (server restart) would crash the process.
+  pool.on("error", options.onPoolError ?? ((error) => console.warn(`postgres pool: ${error.message}`)));
+  const store = new PostgresStore(pool, schema);
+  try {
+    await store.query("SELECT 1");
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  return store;
+}
+
+class PostgresStore implements SqlStore {
+  readonly kind = "postgres";
+  readonly concurrency = "pool";
+  #closed = false;
+
+  constructor(
+    readonly pool: Pool,
+    readonly schema: string,
+  ) {}
+
+  async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    this.#check("query");
+    return toResult<R>(await this.pool.query(extended(sql, params)));
+  }
+
+  async exec(script: string): Promise<void> {
+    this.#check("exec");
+    await this.pool.query(script);
+  }
+
+  async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    this.#check("transaction");
+    return withRetries(async () => {
+      const client = await this.pool.connect();
+      let broken = false;
+      const tx = new ClientHandle(client);
+      try {
+        await client.query(beginStatement(options.isolation));
+        const result = await runInTransactionScope(this, () => fn(tx));
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        try {
+          await client.query("ROLLBACK");
+        } catch {
+          broken = true; // the connection is unusable: destroy it rather than pool it
+        }
+        throw error;
+      } finally {
+        tx.done = true;
+        client.release(broken);
+      }
+    }, options);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.pool.end();
+  }
+
+  #check(method: string): void {
+    if (this.#closed) throw new StoreUsageError(`store.${method}() after close()`);
+    assertNotInsideTransaction(this, method);
+  }
+}
+
+/** A transaction's connection, refusing use once its transaction has ended. */
+class ClientHandle implements SqlQueryable {
+  done = false;
+
+  constructor(readonly client: PoolClient) {}
+
+  async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    this.#check();
+    return toResult<R>(await this.client.query(extended(sql, params)));
+  }
+
+  async exec(script: string): Promise<void> {
+    this.#check();
+    await this.client.query(script);
+  }
+
+  #check(): void {
+    if (this.done) throw new StoreUsageError("transaction handle used after its transaction ended");
+  }
+}
+
+/**
+ * Always the extended protocol, as PGlite's query() uses: one statement per query() on both stores
+ * (pg would otherwise run a parameterless multi-statement string through the simple protocol).
+ */
+function extended(text: string, values: readonly unknown[]): QueryConfig {
+  return { text, values: values as unknown[], queryMode: "extended" } as QueryConfig;
+}
+
+function toResult<R extends Row>(result: { rows: unknown[]; rowCount: number | null }): QueryResult<R> {
+  return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+}
