@@ -1238,3 +1238,14 @@ describe("examples/", () => {
     expect(program.symbols.journeys.size).toBeGreaterThanOrEqual(7);
   });
 });
+
+describe("filtered aggregates", () => {
+  it("`sum(purchase.total where …)` reads the event's fields in the filter", async () => {
+    const { checkProgram } = await import("./checker.js");
+    const schema = 'event purchase {\n  total money\n  channel "store" | "online"\n}\n';
+    const ok = checkProgram([{ file: "a.journey", text: `${schema}segment s = sum(purchase.total where channel == "store", last 90 days) > 300\n` }]);
+    expect(ok.diagnostics).toEqual([]);
+    const typo = checkProgram([{ file: "a.journey", text: `${schema}segment s = sum(purchase.total where chanel == "store", ever) > 300\n` }]);
+    expect(typo.diagnostics.map((d) => [d.code, d.fixes[0]?.edits[0]?.newText])).toEqual([["J2003", "channel"]]);
+  });
+});

@@ -387,13 +387,17 @@ export class ExpressionChecker {
   }
 
   /** `purchase.total`: must be a number (or a date for min/max). */
-  private fieldArgument(arg: A.Expression, scope: Scope, usage: string, name: string): Type {
+  private fieldArgument(argument: A.Expression, scope: Scope, usage: string, name: string): Type {
+    // `sum(purchase.total where channel == "store", …)`: the filter reads the event's fields.
+    const filter = argument.kind === "Filtered" ? argument.condition : undefined;
+    const arg = argument.kind === "Filtered" ? argument.subject : argument;
     if (arg.kind !== "MemberAccess" || arg.object.kind !== "NameRef") {
       this.reporter.report("J3015", { file: scope.file, span: arg.span }, `\`${name}\` needs an event's field: \`${usage}\``);
       return errorType;
     }
     const fields = this.event(arg.object.name, scope);
     if (!fields) return errorType;
+    if (filter) this.condition(filter, { ...scope, local: { owner: arg.object.name.text, fields } });
     const field = fields.get(arg.member.text);
     if (!field) {
       const suggestion = closestName(arg.member.text, fields.keys());
