@@ -15,7 +15,7 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 const svgNs = "http://www.w3.org/2000/svg";
-const charWidth = 7;
+const charWidth = 7.6;
 
 function element<K extends keyof SVGElementTagNameMap>(name: K, attributes: Record<string, string | number> = {}, text?: string): SVGElementTagNameMap[K] {
   const node = document.createElementNS(svgNs, name);
