@@ -5,11 +5,19 @@ import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { previewHtml } from "../vscode-extension/src/preview/html.js";
+import { previewHtml } from "../vscode-extension/src/preview/html.mjs";
 import type { JourneyGraph } from "../vscode-extension/src/preview/protocol.js";
 import { repoRoot } from "./lsp-harness.js";
 
 const chromiumPath = "/usr/bin/chromium";
+
+/** What the test reads and calls in the page (the test itself is type-checked without the DOM library). */
+interface PageGlobals {
+  __posted: unknown[];
+  postMessage(message: unknown, target: string): void;
+  document: { body: { classList: { contains(name: string): boolean } } };
+}
+
 
 /** A fixed graph, as the server's journey/graph returns it for examples/abandoned_cart.journey. */
 const range = (line: number) => ({ start: { line, character: 2 }, end: { line, character: 30 } });
@@ -68,7 +76,7 @@ describe("journey graph preview in headless Chromium", () => {
     });
     page = context.pages()[0] ?? (await context.newPage());
     await page.goto(pathToFileURL(join(dir, "index.html")).href);
-    await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__posted.length > 0);
   }, 60_000);
 
   afterAll(async () => {
@@ -77,12 +85,12 @@ describe("journey graph preview in headless Chromium", () => {
   });
 
   it("says it is ready, and shows a hint before any graph arrives", async () => {
-    expect(await page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted)).toEqual([{ type: "ready" }]);
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__posted)).toEqual([{ type: "ready" }]);
     expect(await page.locator("#empty").isVisible()).toBe(true);
   });
 
   it("draws every step as a node, with its kind and label, and every edge with its condition", async () => {
-    await page.evaluate((g) => window.postMessage({ type: "graph", graph: g }, "*"), graph);
+    await page.evaluate((g) => (globalThis as unknown as PageGlobals).postMessage({ type: "graph", graph: g }, "*"), graph);
     await page.waitForSelector("svg g.node");
     const nodes = await page.$$eval("svg g.node", (els) => els.map((e) => `${e.getAttribute("data-id")}|${e.querySelector(".kind")?.textContent}|${e.querySelector(".label")?.textContent}`));
     expect(nodes).toEqual([
@@ -108,14 +116,14 @@ describe("journey graph preview in headless Chromium", () => {
 
   it("posts a reveal message with the step's source range when a node is clicked", async () => {
     await page.locator('g.node[data-id="reminder"]').click();
-    const posted = await page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted);
+    const posted = await page.evaluate(() => (globalThis as unknown as PageGlobals).__posted);
     expect(posted[posted.length - 1]).toEqual({ type: "reveal", uri: graph.uri, range: range(14) });
   });
 
   it("marks a stale graph", async () => {
     expect(await page.locator("#stale").isVisible()).toBe(false);
-    await page.evaluate((g) => window.postMessage({ type: "graph", graph: { ...g, stale: true } }, "*"), graph);
-    await page.waitForFunction(() => document.body.classList.contains("stale"));
+    await page.evaluate((g) => (globalThis as unknown as PageGlobals).postMessage({ type: "graph", graph: { ...g, stale: true } }, "*"), graph);
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.body.classList.contains("stale"));
     expect(await page.locator("#stale").isVisible()).toBe(true);
     expect(await page.$$eval("svg g.node", (els) => els.length)).toBe(graph.nodes.length);
   });

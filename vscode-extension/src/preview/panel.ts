@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
-import { previewHtml } from "./html.js";
+import { previewHtml } from "./html.mjs";
 import type { FromPage, JourneyGraph, ToPage } from "./protocol.js";
 
 /**
