@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { HoverRequest, type MarkupContent } from "vscode-languageserver-protocol/node";
@@ -54,6 +55,17 @@ describe("VS Code extension", () => {
     for (const command of contributes.commands) expect(source).toContain(`"${command.command}"`);
     expect(manifest.main).toBe("./dist/extension.js");
   });
+
+  it("packages into a self-contained .vsix with vsce (no node_modules inside)", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "journey-vsix-")), "journey.vsix");
+    const vsce = join(repoRoot, "node_modules/@vscode/vsce/vsce");
+    const flags = ["--no-dependencies", "--skip-license", "--allow-missing-repository"];
+    execFileSync(process.execPath, [vsce, "package", ...flags, "--out", out], { cwd: extension, stdio: "pipe" });
+    expect(statSync(out).size).toBeGreaterThan(10_000);
+    const listed = execFileSync(process.execPath, [vsce, "ls", ...flags.slice(0, 1)], { cwd: extension, encoding: "utf8" }).split("\n").filter(Boolean);
+    expect(listed).toEqual(expect.arrayContaining(["dist/extension.js", "dist/server.js", "dist/preview.js", "syntaxes/journey.tmLanguage.json", "snippets/journey.json", "package.json"]));
+    expect(listed.filter((f) => f.includes("node_modules") || f.startsWith("src/"))).toEqual([]);
+  }, 120_000);
 
   it("has a language configuration with comments, brackets, auto-closing and indentation", () => {
     const config = JSON.parse(readFileSync(join(extension, "language-configuration.json"), "utf8"));
