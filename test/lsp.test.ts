@@ -260,7 +260,7 @@ describe("language server over stdio", () => {
     const upTo = await actionsFor("J4003");
     expect(upTo[0]?.text).toContain("wait for email_opened up to 7 days\n");
     const fallback = await actionsFor("J5004");
-    expect(fallback[0]?.text).toContain('{{ customer.first_name | default: "" }}');
+    expect(fallback[0]?.text).toContain("{{ customer.first_name | default: '' }}");
   });
 });
 
