@@ -225,7 +225,7 @@ class OneJourney {
 
   private step(step: A.Step, next: string): void {
     const id = this.id(step);
-    const text = stepText(step);
+    const text = nodeText(step);
     const then = () => this.edge({ kind: "next", from: id, to: next });
     switch (step.kind) {
       case "SendStep": {
@@ -282,31 +282,31 @@ class OneJourney {
         }
         return;
       }
-      case "IfStep":
+      case "IfStep": {
         this.node({ ...this.base(step, text), kind: "if" });
-        for (const branch of step.branches) {
+        const bodies = step.branches.map((branch) => {
           const condition = required(branch.condition, "the condition of `if`");
           const body = required(branch.body, "the block of `if`");
           this.edge({ kind: "branch", from: id, to: this.entryOf(body, next), condition: this.expressions.lower(condition, this.scope), text: printExpression(condition) });
-          this.block(body.steps, next);
-        }
+          return body;
+        });
         this.edge({ kind: "else", from: id, to: this.entryOf(step.otherwise, next), text: "else" });
-        if (step.otherwise) this.block(step.otherwise.steps, next);
+        for (const body of [...bodies, ...(step.otherwise ? [step.otherwise] : [])]) this.block(body.steps, next);
         return;
+      }
       case "MatchStep": {
         const subject = required(step.subject, "the subject of `match`");
         this.node({ ...this.base(step, text), kind: "match", subject: this.expressions.lower(subject, this.scope) });
         const otherwise = step.cases.find((c) => c.isElse);
         for (const matchCase of step.cases) {
+          if (matchCase.isElse) continue;
           const body = required(matchCase.body, "the block of a `match` case");
-          if (!matchCase.isElse) {
-            const values = matchCase.values.map((v) => this.expressions.lower(v, this.scope) as LiteralExpr);
-            if (values.length === 0) fail("a `match` case with no values");
-            this.edge({ kind: "case", from: id, to: this.entryOf(body, next), values, text: matchCase.values.map((v) => printExpression(v)).join(", ") });
-          }
-          this.block(body.steps, next);
+          const values = matchCase.values.map((v) => this.expressions.lower(v, this.scope) as LiteralExpr);
+          if (values.length === 0) fail("a `match` case with no values");
+          this.edge({ kind: "case", from: id, to: this.entryOf(body, next), values, text: matchCase.values.map((v) => printExpression(v)).join(", ") });
         }
         this.edge({ kind: "else", from: id, to: this.entryOf(otherwise?.body, next), text: "else" });
+        for (const matchCase of step.cases) this.block(required(matchCase.body, "the block of a `match` case").steps, next);
         return;
       }
       case "SplitStep":
@@ -322,17 +322,16 @@ class OneJourney {
         }
         if (step.arms.length === 0) fail(`a ${step.kind === "SplitStep" ? "split" : "experiment"} with no arms`);
         for (const arm of step.arms) {
-          const body = required(arm.body, "the block of an arm");
           this.edge({
             kind: "arm",
             from: id,
-            to: this.entryOf(body, next),
+            to: this.entryOf(required(arm.body, "the block of an arm"), next),
             percent: arm.percent.value,
             ...(arm.name ? { name: arm.name.text } : {}),
             text: armText(arm),
           });
-          this.block(body.steps, next);
         }
+        for (const arm of step.arms) this.block(required(arm.body, "the block of an arm").steps, next);
         return;
       }
       case "HoldoutStep": {
@@ -549,6 +548,20 @@ function recommendationText(r: A.Recommendation): string {
   if (r.boost) text += ` boost ${printExpression(r.boost)}`;
   if (r.where) text += ` where ${printExpression(r.where)}`;
   return text;
+}
+
+/** What a node shows: the step's head, except that the conditions of an `if` and the arms of a split are on its edges. */
+function nodeText(step: A.Step): string {
+  switch (step.kind) {
+    case "IfStep":
+      return step.branches.length > 1 ? `if / else if${step.branches.length > 2 ? ` ×${step.branches.length - 1}` : ""}` : "if";
+    case "SplitStep":
+      return "split";
+    case "ExperimentStep":
+      return `experiment${step.name ? ` ${step.name.text}` : ""}${step.winner ? `, pick winner by goal${step.winner.after ? ` after ${durationText(step.winner.after)}` : ""}` : ""}`;
+    default:
+      return stepHead(step);
+  }
 }
 
 /** A step's head on one line, nested blocks left out; `withLabel` puts `label: ` in front. */
