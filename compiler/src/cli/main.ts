@@ -3,7 +3,10 @@ import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { CommanderError, Command, Option } from "commander";
 import { checkProgram, type Diagnostic, format } from "@journey/language";
+import { graphFormats, type GraphFormat } from "../graph/render.js";
+import { runBuild } from "./build.js";
 import { displayPath, findJourneyFiles, readSource, UsageError } from "./files.js";
+import { runGraph } from "./graph.js";
 import { checkExitCode, parseMaxWarnings, tooManyWarnings } from "./exitCode.js";
 import { type Paint, paint, useColor } from "./report/color.js";
 import { renderGithub } from "./report/github.js";
@@ -72,6 +75,26 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       const entry = "@journey/language/lsp";
       const { startServer } = (await import(entry)) as typeof import("@journey/language/lsp");
       startServer();
+    });
+
+  program
+    .command("build")
+    .description("check a project, then write its graph IR for the runtime (nothing is written when there is an error)")
+    .argument("[paths...]", "files or folders (default: the current folder)")
+    .requiredOption("--out <folder>", "where to write manifest.json, project.json and journeys/<name>.json")
+    .option("--name <project>", "the project's name in the manifest (default: the name of the folder that holds the files)")
+    .action(async (paths: string[], options: { out: string; name?: string }) => {
+      exitCode = await runBuild(paths, options, io, VERSION);
+    });
+
+  program
+    .command("graph")
+    .description("print a journey's flowchart: Mermaid, Graphviz DOT, or JSON for the editor preview")
+    .argument("<journey>", "the journey's name")
+    .argument("[paths...]", "files or folders (default: the current folder)")
+    .addOption(new Option("--format <format>", "output format").choices(graphFormats).default("mermaid"))
+    .action(async (journey: string, paths: string[], options: { format: GraphFormat }) => {
+      exitCode = await runGraph(journey, paths, options.format, io, VERSION);
     });
 
   try {
