@@ -1,5 +1,7 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { buildFiles, canonicalJson, irFileSchema, irJsonSchema, journeyHash, sha256 } from "@journey/compiler";
+import { join } from "node:path";
+import { buildFiles, canonicalJson, irFileSchema, irJsonSchema, type JourneyFile, journeyHash, renderMermaid, sha256 } from "@journey/compiler";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
@@ -66,5 +68,40 @@ describe("building the examples", () => {
     const reminder = cart?.nodes.find((n) => n.id === "reminder");
     expect(reminder?.source).toEqual({ file: "abandoned_cart.journey", start: { line: 15, column: 3 }, end: { line: 15, column: 37 } });
     for (const journey of build.journeys) for (const node of journey.nodes) expect(node.source.file).toBe(`${journey.name}.journey`);
+  });
+});
+
+describe("docs/ir.md", () => {
+  const path = join(root, "docs/ir.md");
+  let doc = readFileSync(path, "utf8");
+  const journeyBlock = /```journey\n([\s\S]*?)```/.exec(doc)?.[1] ?? "";
+  const build = buildFolder(examples, "sorted", [{ file: "examples/cart_nudge.journey", text: journeyBlock }]);
+  const journey = build.journeys.find((j) => j.name === "cart_nudge");
+  const segment = build.project.segments.find((s) => s.name === "big_spenders");
+
+  /** The block after ```<info>, rewritten when UPDATE_IR_DOCS is set. */
+  const block = (info: string, expected: string): string => {
+    const pattern = new RegExp(`\`\`\`${info}\\n([\\s\\S]*?)\`\`\``);
+    if (process.env.UPDATE_IR_DOCS) {
+      doc = doc.replace(pattern, () => `\`\`\`${info}\n${expected}\`\`\``);
+      writeFileSync(path, doc);
+    }
+    return pattern.exec(doc)?.[1] ?? "";
+  };
+
+  it("shows the IR of its example journey as the compiler writes it (UPDATE_IR_DOCS=1 rewrites it)", () => {
+    expect(journey).toBeDefined();
+    const expected = canonicalJson(journey);
+    expect(block("json ir-example cart_nudge", expected)).toBe(expected);
+  });
+
+  it("shows its flowchart as journey graph draws it", () => {
+    const expected = renderMermaid(journey as JourneyFile);
+    expect(block("mermaid ir-example cart_nudge", expected)).toBe(expected);
+  });
+
+  it("shows the big_spenders segment as the compiler writes it", () => {
+    const expected = canonicalJson(segment);
+    expect(block("json ir-segment big_spenders", expected)).toBe(expected);
   });
 });

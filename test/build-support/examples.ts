@@ -25,12 +25,12 @@ function readFromRoot(path: string): string | undefined {
 }
 
 /** Builds a project folder of this repository as `journey build` does (paths in the IR relative to the folder). */
-export function buildFolder(folder: string, order: "sorted" | "reversed" = "sorted"): Build {
+export function buildFolder(folder: string, order: "sorted" | "reversed" = "sorted", extra: { file: string; text: string }[] = []): Build {
   const base = relative(root, folder);
   const files = journeyFiles(folder);
   if (order === "reversed") files.reverse();
   const result = compile(
-    files.map((file) => ({ file, text: readFileSync(join(root, file), "utf8") })),
+    [...files.map((file) => ({ file, text: readFileSync(join(root, file), "utf8") })), ...extra],
     { project: "examples", readFile: readFromRoot, sourcePath: (file) => relative(base, file).split("\\").join("/"), compilerVersion: "test" },
   );
   if (!result.build) throw new Error(result.diagnostics.map((d) => `${d.file}:${d.range.start.line + 1} ${d.code} ${d.message}`).join("\n"));

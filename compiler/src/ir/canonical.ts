@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 
 /** Keys that read best first; every other key follows in code-point order. */
-const leadingKeys = ["format", "kind", "id", "name", "label", "from", "to"];
+const leadingKeys = ["format", "kind", "id", "name", "label", "from", "to", "file", "start", "end", "line", "column"];
 
 function compareKeys(a: string, b: string): number {
   const ia = leadingKeys.indexOf(a);
@@ -11,10 +11,10 @@ function compareKeys(a: string, b: string): number {
 }
 
 /**
- * The one way IR is written: object keys in a fixed order (`format`, `kind`, `id`, `name`, `label`, `from`, `to`, then
- * code-point order), two-space indentation, `undefined` members left out, a final newline. Arrays
- * keep their order (the lowering sorts the ones whose order means nothing). The same value always
- * gives the same bytes, on any machine.
+ * The one way IR is written: object keys in a fixed order (the leading keys above, then the rest
+ * in code-point order), two-space indentation, `undefined` members left out, a final newline.
+ * Arrays keep their order (the lowering sorts the ones whose order means nothing). The same value
+ * always gives the same bytes, on any machine.
  */
 export function canonicalJson(value: unknown): string {
   return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
