@@ -47,8 +47,10 @@ export interface GraphResponse {
 export const graphRequest = new RequestType<GraphParams, GraphResponse | null, void>("journey/graph");
 
 export interface ServerOptions {
-  /** How long to wait after an edit before checking (a burst of keystrokes costs one check). */
+  /** How long to wait after an edit before checking the edited file (a burst of keystrokes costs one check). Default 15. */
   debounceMs?: number;
+  /** How long typing must pause before the whole project is checked again. Default 250. */
+  idleMs?: number;
 }
 
 const skippedFolders = new Set(["node_modules", "dist", ".git"]);
@@ -77,7 +79,8 @@ function journeyFiles(folder: string, found: string[] = []): string[] {
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
   const documents = new TextDocuments(TextDocument);
   let root: string | undefined;
-  let debounceMs = 20;
+  let debounceMs = 15;
+  let idleMs = 250;
   const templateCache = new Map<string, string | undefined>();
   const workspace = new Workspace({
     readFile: (path) => {
@@ -97,7 +100,6 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
   const graphs = new service.GraphMemory();
   const published = new Map<string, string>();
-  let lastEdited: string | undefined;
 
   const absolute = (file: string) => (isAbsolute(file) || !root ? file : join(root, file));
   const files: convert.Files = {
@@ -111,22 +113,29 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     },
   };
 
-  const publish = async (project: service.ProjectIndex, token: { isCancelled: boolean }) => {
+  /** Sends a file's diagnostics when they differ from what was last sent for it. */
+  const publishFile = async (file: string, diagnostics: Diagnostic[]) => {
+    const key = JSON.stringify(diagnostics);
+    // A clean file is announced once it is open (the editor then knows it was checked), or once it was not clean.
+    if (published.get(file) === key || (key === "[]" && !published.has(file) && !documents.get(files.uri(file)))) return;
+    published.set(file, key);
+    await connection.sendDiagnostics({ uri: files.uri(file), diagnostics: diagnostics.map((d) => convert.diagnostic(files, d)) });
+  };
+  const publishAll = async (project: service.ProjectIndex, token: { isCancelled: boolean }) => {
     const byFile = diagnosticsByFile(project);
     for (const file of published.keys()) if (!byFile.has(file)) byFile.set(file, []);
-    // The file being edited first: that is where the person is looking.
-    const order = [...byFile.keys()].sort((a, b) => (a === lastEdited ? -1 : b === lastEdited ? 1 : 0));
-    for (const file of order) {
+    for (const [file, diagnostics] of byFile) {
       if (token.isCancelled) return;
-      const diagnostics = byFile.get(file) as Diagnostic[];
-      const key = JSON.stringify(diagnostics);
-      // A clean file is announced once it is open (the editor then knows it was checked), or once it was not clean.
-      if (published.get(file) === key || (key === "[]" && !published.has(file) && !documents.get(files.uri(file)))) continue;
-      published.set(file, key);
-      await connection.sendDiagnostics({ uri: files.uri(file), diagnostics: diagnostics.map((d) => convert.diagnostic(files, d)) });
+      await publishFile(file, diagnostics);
     }
   };
-  let scheduler = new CheckScheduler(workspace, debounceMs, publish);
+  const publishEdited = async (file: string, project: service.ProjectIndex, token: { isCancelled: boolean }) => {
+    if (token.isCancelled) return;
+    // The edited file's own check also reports problems in template files it reads; those wait for the full check.
+    await publishFile(file, project.program.diagnostics.filter((d) => d.file === file));
+  };
+  const makeScheduler = () => new CheckScheduler(workspace, { delayMs: debounceMs, idleMs, onFileChecked: publishEdited, onChecked: publishAll });
+  let scheduler = makeScheduler();
 
   const loadFromDisk = () => {
     if (!root) return;
@@ -140,11 +149,15 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     }
   };
 
-  /** The checked project and the file behind a document; `undefined` for a document we do not hold. */
-  const at = (uri: string) => {
+  /**
+   * The checked project and the file behind a document; `undefined` for a document we do not hold.
+   * `whole`: a question about the whole project (references, rename) needs the full check; the
+   * others are answered from the file's own check while typing goes on.
+   */
+  const at = (uri: string, whole = false) => {
     const file = files.file(uri);
     if (!workspace.has(file)) return undefined;
-    const project = workspace.project();
+    const project = whole ? workspace.project() : workspace.fileProject(file);
     const parsed = project.file(file);
     if (!parsed) return undefined;
     return { project, file, parsed, offset: (p: Position) => parsed.lineIndex.offset(p.line, p.character) };
@@ -155,10 +168,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (folder?.startsWith("file:")) root = resolve(fileURLToPath(folder));
     else if (params.rootPath) root = resolve(params.rootPath);
     const options = (params.initializationOptions ?? {}) as ServerOptions;
-    if (typeof options.debounceMs === "number" && options.debounceMs >= 0) {
-      debounceMs = options.debounceMs;
-      scheduler = new CheckScheduler(workspace, debounceMs, publish);
-    }
+    if (typeof options.debounceMs === "number" && options.debounceMs >= 0) debounceMs = options.debounceMs;
+    if (typeof options.idleMs === "number" && options.idleMs >= 0) idleMs = options.idleMs;
+    scheduler = makeScheduler();
     loadFromDisk();
     return {
       capabilities: {
@@ -193,12 +205,14 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   documents.onDidChangeContent((change) => {
     const file = files.file(change.document.uri);
-    lastEdited = file;
     if (file.endsWith(".liquid")) {
       templateCache.delete(file);
       workspace.touch();
-    } else workspace.set(file, change.document.getText());
-    scheduler.schedule();
+      scheduler.schedule();
+      return;
+    }
+    workspace.set(file, change.document.getText());
+    scheduler.schedule(file);
   });
 
   documents.onDidClose((event) => {
@@ -264,7 +278,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onReferences((params) => {
-    const here = at(params.textDocument.uri);
+    const here = at(params.textDocument.uri, true);
     if (!here) return [];
     return service.references(here.project, here.file, here.offset(params.position), params.context.includeDeclaration).map((l) => convert.location(files, l));
   });
@@ -279,14 +293,14 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onPrepareRename((params) => {
-    const here = at(params.textDocument.uri);
+    const here = at(params.textDocument.uri, true);
     if (!here) return null;
     const target = service.prepareRename(here.project, here.file, here.offset(params.position));
     return target ? { range: convert.range(target.location.range), placeholder: target.placeholder } : null;
   });
 
   connection.onRenameRequest((params) => {
-    const here = at(params.textDocument.uri);
+    const here = at(params.textDocument.uri, true);
     if (!here) return null;
     const result = service.rename(here.project, here.file, here.offset(params.position), params.newName);
     if (!result.ok) return new ResponseError(ErrorCodes.InvalidRequest, result.reason);

@@ -62,17 +62,19 @@ function describeSymbol(project: ProjectIndex, ref: Reference): string | undefin
       return withDoc(`object ${name} key ${object.node.key?.text ?? "?"}`, object.node.doc?.text, `Fields:\n${fieldsTable(object.fields)}`);
     }
     case "segment": {
-      const segment = symbols.segments.get(name);
-      if (!segment) return undefined;
-      return withDoc(`segment ${name} = ${printExpression(segment.node.condition)}`, segment.node.doc?.text);
+      const declared = symbols.segments.get(name);
+      if (!declared) return undefined;
+      const segment = project.declaration(declared);
+      return withDoc(`segment ${name} = ${printExpression(segment.condition)}`, segment.doc?.text);
     }
     case "list": {
       const list = symbols.lists.get(name);
       return list ? withDoc(`list ${name}`, list.node.doc?.text, "A static audience: customers are added and removed by journeys, imports or the API.") : undefined;
     }
     case "score": {
-      const score = symbols.scores.get(name);
-      if (!score) return undefined;
+      const declared = symbols.scores.get(name);
+      if (!declared) return undefined;
+      const score = { node: project.declaration(declared) };
       const rules = score.node.rules.map((r) =>
         r.kind === "ScorePoints"
           ? `  ${r.points >= 0 ? "+" : ""}${r.points} on ${r.event?.event.text ?? "?"}${r.event?.condition ? ` where ${printExpression(r.event.condition)}` : ""}`
@@ -81,22 +83,24 @@ function describeSymbol(project: ProjectIndex, ref: Reference): string | undefin
       return withDoc(`score ${name} {\n${rules.join("\n")}\n}`, score.node.doc?.text, "A number per customer.");
     }
     case "template": {
-      const template = symbols.templates.get(name);
-      if (!template) return undefined;
+      const declared = symbols.templates.get(name);
+      if (!declared) return undefined;
+      const template = { node: project.declaration(declared) };
       const props = template.node.props.map((p) => `  ${p.name.text} ${p.fromFile ? "file " : ""}${p.value?.raw ?? ""}`);
       return withDoc(`template ${name} ${template.node.channel?.text ?? ""} {\n${props.join("\n")}\n}`, template.node.doc?.text);
     }
     case "journey": {
-      const journey = symbols.journeys.get(name);
-      if (!journey) return undefined;
+      const declared = symbols.journeys.get(name);
+      if (!declared) return undefined;
+      const journey = { file: declared.file, node: project.declaration(declared) };
       const settings = journey.node.items.filter((i) => ["WhenClause", "EntryClause", "GoalClause", "ExitWhenClause"].includes(i.kind));
       const text = project.file(journey.file)?.text ?? "";
       const lines = settings.map((s) => `  ${text.slice(s.span.start, s.span.end).split("\n")[0]}`);
       return withDoc(`journey ${name}${journey.node.title ? ` ${journey.node.title.raw}` : ""} {\n${lines.join("\n")}\n  …\n}`, journey.node.doc?.text);
     }
     case "label": {
-      const journey = ref.symbol.owner ? symbols.journeys.get(ref.symbol.owner) : undefined;
-      const step = journey ? findStep(journey.node, (s) => s.label?.text === name) : undefined;
+      const declared = ref.symbol.owner ? symbols.journeys.get(ref.symbol.owner) : undefined;
+      const step = declared ? findStep(project.declaration(declared), (s) => s.label?.text === name) : undefined;
       return step ? fence(`${name}: ${stepSummary(step)}`) + `\n\nA step label in journey \`${ref.symbol.owner}\`.` : undefined;
     }
     default: {

@@ -83,6 +83,17 @@ export class ProjectIndex {
     this.byKey = byKey;
   }
 
+  /**
+   * A declaration as written in its file's tree. The symbols may hold a reduced copy (a file's own
+   * check sees other files by their declarations only), found again here by kind and name position.
+   */
+  declaration<T extends { kind: string; span: Span; name?: { span: Span } | undefined }>(declared: { file: string; node: T }): T {
+    const parsed = this.file(declared.file);
+    const start = declared.node.name?.span.start;
+    const found = parsed?.ast.declarations.find((d) => d.kind === declared.node.kind && "name" in d && d.name?.span.start === start);
+    return (found as T | undefined) ?? declared.node;
+  }
+
   /** The field a `field` symbol stands for: its owner is a path such as `customer.consent` or `purchase.items`. */
   field(owner: string | undefined, name: string): FieldInfo | undefined {
     if (!owner) return undefined;

@@ -1,2 +1,3 @@
 export { CancellationToken, diagnosticsByFile, Workspace, type WorkspaceOptions } from "./workspace.js";
-export { CheckScheduler } from "./scheduler.js";
+export { CheckScheduler, type SchedulerOptions } from "./scheduler.js";
+export { declarationsOnly } from "./outline.js";

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { ProjectIndex } from "../service/project.js";
 import { CheckScheduler } from "./scheduler.js";
 import { CancellationToken, diagnosticsByFile, Workspace } from "./workspace.js";
 
@@ -49,20 +50,51 @@ describe("Workspace", () => {
   });
 });
 
-describe("CheckScheduler", () => {
-  it("checks once after a burst of edits and publishes only the newest text", async () => {
+describe("Workspace.fileProject", () => {
+  it("checks one file against the declarations of the others, with the same findings as a full check", () => {
     const workspace = new Workspace();
-    const published: string[] = [];
-    const scheduler = new CheckScheduler(workspace, 5, (project) => {
-      published.push(project.file("a.journey")?.text ?? "");
-    });
+    workspace.set("schema.journey", schema);
+    workspace.set("segments.journey", "segment big = sum(purchase.total, ever) > 10 and nobody\n");
+    workspace.set("a.journey", "segment a = big and count(purchase where total > 5, last 7 days) >= 1 and missing\n");
+    const own = workspace.fileProject("a.journey");
+    expect(own.program.diagnostics.map((d) => `${d.file}:${d.code}`)).toEqual(["a.journey:J2003"]);
+    // The other file's tree is there in full (for hovers), though it was checked by its declarations only.
+    expect(own.file("segments.journey")?.ast.declarations[0]).toMatchObject({ kind: "SegmentDecl", condition: { kind: "Binary" } });
+    const full = workspace.project();
+    expect(full.program.diagnostics.filter((d) => d.file === "a.journey")).toEqual(own.program.diagnostics);
+    expect(full.program.diagnostics.map((d) => d.file)).toContain("segments.journey");
+  });
+});
+
+describe("CheckScheduler", () => {
+  const options = (onFile: (file: string, text: string) => void, onProject: (text: string) => void = () => undefined) => ({
+    delayMs: 5,
+    idleMs: 20,
+    onFileChecked: (file: string, project: ProjectIndex) => onFile(file, project.file(file)?.text ?? ""),
+    onChecked: (project: ProjectIndex) => onProject(project.file("a.journey")?.text ?? ""),
+  });
+
+  it("checks the edited file once after a burst of edits, then the project once typing pauses", async () => {
+    const workspace = new Workspace();
+    const edited: string[] = [];
+    const whole: string[] = [];
+    const scheduler = new CheckScheduler(
+      workspace,
+      options(
+        (_file, text) => edited.push(text),
+        (text) => whole.push(text),
+      ),
+    );
     for (const n of [1, 2, 3, 4]) {
       workspace.set("a.journey", `list v${n}\n`);
-      scheduler.schedule();
+      scheduler.schedule("a.journey");
     }
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    expect(edited).toEqual(["list v4\n"]);
+    expect(whole).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 40));
-    expect(published).toEqual(["list v4\n"]);
-    expect(workspace.stats.checks).toBe(1);
+    expect(whole).toEqual(["list v4\n"]);
+    expect(workspace.stats).toMatchObject({ fileChecks: 1, checks: 1 });
     scheduler.dispose();
   });
 
@@ -70,12 +102,20 @@ describe("CheckScheduler", () => {
     const workspace = new Workspace();
     workspace.set("a.journey", "list one\n");
     const seen: boolean[] = [];
-    const scheduler = new CheckScheduler(workspace, 0, async (_project, token) => {
-      workspace.set("a.journey", "list two\n");
-      seen.push(token.isCancelled);
+    const scheduler = new CheckScheduler(workspace, {
+      delayMs: 0,
+      idleMs: 0,
+      onFileChecked: async (_file, _project, token) => {
+        workspace.set("a.journey", "list two\n");
+        seen.push(token.isCancelled);
+      },
+      onChecked: () => {
+        seen.push(false);
+      },
     });
-    scheduler.schedule();
+    scheduler.schedule("a.journey");
     await scheduler.flush();
+    // The file's check was overtaken by the edit it made, and no project check was started for the old text.
     expect(seen).toEqual([true]);
     scheduler.dispose();
   });

@@ -2,6 +2,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { checkParsed } from "../semantics/checker.js";
 import { ProjectIndex } from "../service/project.js";
 import { parse, type ParseResult } from "../syntax/parse.js";
+import { declarationsOnly } from "./outline.js";
 
 export interface WorkspaceOptions {
   /** Reads a file that a `.journey` file refers to (a template body), by its project path; `undefined` when missing. */
@@ -17,10 +18,12 @@ export class Workspace {
   private readonly texts = new Map<string, string>();
   private readonly parsed = new Map<string, ParseResult>();
   private checked: ProjectIndex | undefined;
+  private readonly outlines = new WeakMap<ParseResult, ParseResult>();
+  private focused: { file: string; version: number; project: ProjectIndex } | undefined;
   private checkedVersion = -1;
   private currentVersion = 0;
   /** How much work was done: for tests and the benchmark. */
-  readonly stats = { parses: 0, checks: 0 };
+  readonly stats = { parses: 0, checks: 0, fileChecks: 0 };
 
   constructor(private readonly options: WorkspaceOptions = {}) {}
 
@@ -83,6 +86,35 @@ export class Workspace {
     this.checked = new ProjectIndex(program);
     this.checkedVersion = this.currentVersion;
     return this.checked;
+  }
+
+  /**
+   * The project as one file sees it, now: that file in full, every other file by its declarations
+   * only (see `declarationsOnly`). Its diagnostics, references and types for `file` are those of a
+   * full check (cycles of segments across files aside), for a fraction of the cost; other files'
+   * diagnostics and references are not in it. The full check (`project()`) is used when current.
+   */
+  fileProject(file: string): ProjectIndex {
+    if (this.upToDate && this.checked) return this.checked;
+    if (this.focused && this.focused.file === file && this.focused.version === this.currentVersion) return this.focused.project;
+    const files = this.files().map((name) => {
+      const parsed = this.parse(name) as ParseResult;
+      if (name === file) return parsed;
+      let outline = this.outlines.get(parsed);
+      if (!outline) {
+        outline = declarationsOnly(parsed);
+        this.outlines.set(parsed, outline);
+      }
+      return outline;
+    });
+    const program = checkParsed(files, this.options.readFile ? { readFile: this.options.readFile } : {});
+    program.diagnostics = program.diagnostics.filter((d) => d.file === file || !this.texts.has(d.file));
+    // The files themselves in full (a hover shows a segment's condition from its real tree).
+    program.files = program.files.map((f) => this.parse(f.file) ?? f);
+    this.stats.fileChecks++;
+    const project = new ProjectIndex(program);
+    this.focused = { file, version: this.currentVersion, project };
+    return project;
   }
 
   /** Whether the last check is the current one. */
