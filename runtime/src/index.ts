@@ -15,3 +15,20 @@ export {
   type TransactionOptions,
 } from "./store/port.js";
 export { openPostgresStore, type PostgresStoreOptions } from "./store/postgres.js";
+export { type BullmqQueueOptions, openBullmqQueue } from "./queue/bullmq.js";
+export { InProcessQueue, type InProcessQueueOptions } from "./queue/in-process.js";
+export {
+  type Backoff,
+  type Job,
+  type JobCounts,
+  type JobHandler,
+  type JobOptions,
+  type JobQueue,
+  type JobState,
+  PermanentJobError,
+  type ProcessOptions,
+  type QueueKind,
+  type QueueOptions,
+  QueueUsageError,
+} from "./queue/port.js";
+export { checkEvictionPolicy } from "./queue/redis-policy.js";

@@ -12,6 +12,10 @@ export const services = {
   embeddedOnly: process.env.JOURNEY_TEST_SERVICES === "embedded",
 };
 
+if (services.embeddedOnly) {
+  console.warn("JOURNEY_TEST_SERVICES=embedded: skipping the PostgreSQL and BullMQ cases of the runtime's conformance suites");
+}
+
 /** A name no other test run uses: a PostgreSQL schema or a Redis key prefix. */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
