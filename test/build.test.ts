@@ -63,6 +63,51 @@ describe("building the examples", () => {
     expect(promo?.parts.subject).toEqual({ liquid: "{{ customer.first_name | default: 'Ciao' }}, offers picked for you" });
   });
 
+  it("gives every journey a well-formed graph", () => {
+    for (const journey of build.journeys) {
+      const ids = journey.nodes.map((n) => n.id);
+      expect(new Set(ids).size, journey.name).toBe(ids.length);
+      expect(journey.nodes[0]?.kind).toBe("start");
+      expect(journey.start).toBe(ids[0]);
+      const out = (id: string) => journey.edges.filter((e) => e.from === id);
+      for (const edge of journey.edges) expect(ids.includes(edge.from) && ids.includes(edge.to), `${journey.name}: ${edge.from} -> ${edge.to}`).toBe(true);
+      for (const node of journey.nodes) {
+        const kinds = out(node.id).map((e) => e.kind);
+        const where = `${journey.name}: ${node.id}`;
+        if (node.id !== journey.start) expect(journey.edges.some((e) => e.to === node.id), `${where} is reached`).toBe(true);
+        switch (node.kind) {
+          case "exit":
+          case "end":
+            expect(kinds, where).toEqual([]);
+            break;
+          case "if":
+            expect(kinds.filter((k) => k === "branch").length, where).toBeGreaterThan(0);
+            expect(kinds.filter((k) => k !== "branch"), where).toEqual(["else"]);
+            break;
+          case "match":
+            expect(kinds.filter((k) => k === "case").length, where).toBeGreaterThan(0);
+            expect(kinds.filter((k) => k !== "case"), where).toEqual(["else"]);
+            break;
+          case "split":
+          case "experiment": {
+            const arms = out(node.id).flatMap((e) => (e.kind === "arm" ? [e.percent] : []));
+            expect(arms.length, where).toBe(kinds.length);
+            expect(arms.reduce((a, b) => a + b, 0), where).toBe(100);
+            break;
+          }
+          case "holdout":
+            expect(kinds, where).toEqual(["next", "control"]);
+            break;
+          case "wait":
+            expect(kinds, where).toEqual(node.wait.kind !== "event" ? ["next"] : node.wait.timeout ? ["event", "timeout"] : ["event"]);
+            break;
+          default:
+            expect(kinds, where).toEqual(["next"]);
+        }
+      }
+    }
+  });
+
   it("maps every node to its place in the source", () => {
     const cart = build.journeys.find((j) => j.name === "abandoned_cart");
     const reminder = cart?.nodes.find((n) => n.id === "reminder");

@@ -1,8 +1,8 @@
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { buildFiles, lowerProgram } from "../lower/project.js";
+import { buildFiles } from "../lower/project.js";
 import { displayPath } from "./files.js";
-import { type CliIo, errorsOf, loadProject, reportProblems } from "./load.js";
+import { type CliIo, errorsOf, loadProject, lowerProject, reportProblems } from "./load.js";
 
 export interface BuildOptions {
   out: string;
@@ -24,12 +24,7 @@ export async function runBuild(paths: string[], options: BuildOptions, io: CliIo
   const warnings = project.program.diagnostics.filter((d) => d.severity === "warning");
   if (warnings.length > 0) reportProblems(project, io, warnings);
 
-  const build = lowerProgram(project.program, {
-    project: options.name ?? project.name,
-    readFile: project.readFile,
-    sourcePath: project.sourcePath,
-    compilerVersion,
-  });
+  const build = lowerProject(project, compilerVersion, options.name);
   const files = buildFiles(build);
   const out = resolve(io.cwd, options.out);
   await mkdir(join(out, "journeys"), { recursive: true });

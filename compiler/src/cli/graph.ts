@@ -1,8 +1,7 @@
 import { closestName } from "@journey/language";
 import { type GraphFormat, renderGraph } from "../graph/render.js";
-import { lowerProgram } from "../lower/project.js";
 import { UsageError } from "./files.js";
-import { type CliIo, errorsOf, loadProject, reportProblems } from "./load.js";
+import { type CliIo, errorsOf, loadProject, lowerProject, reportProblems } from "./load.js";
 
 /**
  * `journey graph <journey>`: the journey's flowchart on stdout. An unknown journey is a usage
@@ -22,7 +21,7 @@ export async function runGraph(journey: string, paths: string[], format: GraphFo
     io.stderr.write("No graph: fix the errors above first.\n");
     return 1;
   }
-  const build = lowerProgram(project.program, { project: project.name, readFile: project.readFile, sourcePath: project.sourcePath, compilerVersion });
+  const build = lowerProject(project, compilerVersion);
   const lowered = build.journeys.find((j) => j.name === journey);
   if (!lowered) throw new Error(`journey ${journey} was not lowered`);
   io.stdout.write(renderGraph(lowered, format));

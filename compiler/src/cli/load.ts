@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { basename, dirname, relative, resolve, sep } from "node:path";
 import { checkProgram, type Diagnostic, type Program } from "@journey/language";
+import type { Build } from "../ir/schema.js";
+import { explainLoweringError, LoweringError } from "../lower/common.js";
+import { lowerProgram } from "../lower/project.js";
 import { displayPath, findJourneyFiles, readSource } from "./files.js";
 import { paint, useColor } from "./report/color.js";
 import { renderPretty, summaryLine } from "./report/pretty.js";
@@ -67,4 +70,14 @@ export function reportProblems(project: LoadedProject, io: CliIo, diagnostics = 
   const errors = diagnostics.filter((d) => d.severity === "error").length;
   const warnings = diagnostics.filter((d) => d.severity === "warning").length;
   io.stderr.write(`${renderPretty(diagnostics, project.sources, colors)}\n${summaryLine(project.files.length, errors, warnings, colors)}\n`);
+}
+
+/** Lowers a project that passed the check; a LoweringError becomes an internal error that says whose bug it is. */
+export function lowerProject(project: LoadedProject, compilerVersion: string, name = project.name): Build {
+  try {
+    return lowerProgram(project.program, { project: name, readFile: project.readFile, sourcePath: project.sourcePath, compilerVersion });
+  } catch (error) {
+    if (error instanceof LoweringError) throw new Error(explainLoweringError(error));
+    throw error;
+  }
 }

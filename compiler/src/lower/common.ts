@@ -9,6 +9,11 @@ export class LoweringError extends Error {
   override readonly name = "LoweringError";
 }
 
+/** The message the CLI shows for a LoweringError: it is the compiler's bug, or the checker's. */
+export function explainLoweringError(error: LoweringError): string {
+  return `${error.message}: the checker should have reported this; please report it as a bug, with the project attached`;
+}
+
 export function fail(message: string): never {
   throw new LoweringError(message);
 }

@@ -38,7 +38,13 @@ export function assignIds(steps: Step[], shape: (step: Step) => StepShape): Map<
       occurrences.set(identity, occurrence);
       const hash = sha256(JSON.stringify([anchor, kind, key, occurrence]));
       hashed.push({ step, kind, hash });
-      for (const child of blocks) walk(child.steps, `${hash}/${child.key}`);
+      // Two blocks with one key (`else if x` after `if x`, a second `else`) are told apart by their order.
+      const blockKeys = new Map<string, number>();
+      for (const child of blocks) {
+        const seen = (blockKeys.get(child.key) ?? 0) + 1;
+        blockKeys.set(child.key, seen);
+        walk(child.steps, `${hash}/${child.key}${seen > 1 ? `#${seen}` : ""}`);
+      }
     }
   };
   walk(steps, "");
