@@ -5,6 +5,8 @@
  * work on next, and a lost job is re-added by the reconciler from what Postgres says is due.
  *
  * The shared semantics (the conformance suite checks each):
+ * - at least once: a job whose worker dies mid-run runs again, so handlers must be idempotent
+ *   (a step's compare-and-set on the enrollment version makes them so);
  * - job data goes through JSON (a Date arrives as its ISO string; undefined properties vanish);
  * - a jobId is taken while the queue holds the job: waiting, delayed, active, or kept after it
  *   finished (see QueueOptions.retain). Adding a taken id is a no-op that returns the id. So an id
