@@ -35,7 +35,9 @@ export function describeDuration(d: A.DurationLiteral): string {
 /** The duration literal at `offset`, if any. */
 export function durationAt(ast: A.SourceFile, offset: number): A.DurationLiteral | undefined {
   let found: A.DurationLiteral | undefined;
-  walk(ast.declarations, (node) => {
+  // Only the declaration under the cursor: a 20,000-line file is not walked for one hover.
+  const declaration = ast.declarations.find((d) => d.span.start <= offset && offset <= d.span.end);
+  walk(declaration, (node) => {
     if (node.kind === "DurationLiteral" && node.span.start <= offset && offset <= node.span.end) found = node as A.DurationLiteral;
   });
   return found;

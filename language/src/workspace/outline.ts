@@ -18,7 +18,7 @@ export function declarationsOnly(parsed: ParseResult): ParseResult {
       case "TemplateDecl":
         return { ...decl, props: [] };
       case "JourneyDecl":
-        return { ...decl, items: decl.items.filter((i): i is A.WhenClause => i.kind === "WhenClause").map(triggerOnly) };
+        return { ...decl, items: decl.items.flatMap(settingOnly) };
       default:
         return decl;
     }
@@ -26,10 +26,21 @@ export function declarationsOnly(parsed: ParseResult): ParseResult {
   return { ...parsed, ast: { ...parsed.ast, declarations }, diagnostics: [] };
 }
 
-/** A trigger without its `where` condition: other journeys only ask how it starts (`start journey`). */
-function triggerOnly(clause: A.WhenClause): A.WhenClause {
-  const trigger = clause.trigger;
-  if (trigger?.kind !== "EventTrigger" || !trigger.event.condition) return clause;
-  const { condition: _condition, ...event } = trigger.event;
-  return { ...clause, trigger: { ...trigger, event } };
+/**
+ * A journey's trigger (other journeys ask how it starts, for `start journey`) and goal (kept so the
+ * outline raises no "no goal" hint), without their `where` conditions; no steps.
+ */
+function settingOnly(item: A.JourneyItem): A.JourneyItem[] {
+  if (item.kind === "WhenClause") {
+    const trigger = item.trigger;
+    if (trigger?.kind !== "EventTrigger" || !trigger.event.condition) return [item];
+    return [{ ...item, trigger: { ...trigger, event: withoutCondition(trigger.event) } }];
+  }
+  if (item.kind === "GoalClause") return [item.event?.condition ? { ...item, event: withoutCondition(item.event) } : item];
+  return [];
+}
+
+function withoutCondition(pattern: A.EventPattern): A.EventPattern {
+  const { condition: _condition, ...rest } = pattern;
+  return rest;
 }
