@@ -273,7 +273,7 @@ class OneJourney {
           return;
         }
         const event = required(spec.event, "the event of `wait for`");
-        this.edge({ kind: "event", from: id, to: next, text: eventPatternText(event) });
+        this.edge({ kind: "event", from: id, to: next, text: oneLine(eventPatternText(event)) });
         if (spec.timeout) this.edge({ kind: "timeout", from: id, to: this.entryOf(spec.otherwise, next), text: `no ${event.event.text} in ${durationText(spec.timeout)}` });
         // With no `up to` (the checker warns), nothing leads into the `else`: its steps are left out with the unreachable ones.
         if (spec.otherwise) this.block(spec.otherwise.steps, next);
@@ -284,7 +284,7 @@ class OneJourney {
         const bodies = step.branches.map((branch) => {
           const condition = required(branch.condition, "the condition of `if`");
           const body = required(branch.body, "the block of `if`");
-          this.edge({ kind: "branch", from: id, to: this.entryOf(body, next), condition: this.expressions.lower(condition, this.scope), text: printExpression(condition) });
+          this.edge({ kind: "branch", from: id, to: this.entryOf(body, next), condition: this.expressions.lower(condition, this.scope), text: oneLine(printExpression(condition)) });
           return body;
         });
         this.edge({ kind: "else", from: id, to: this.entryOf(step.otherwise, next), text: "else" });
@@ -300,7 +300,7 @@ class OneJourney {
           const body = required(matchCase.body, "the block of a `match` case");
           const values = matchCase.values.map((v) => this.expressions.lower(v, this.scope) as LiteralExpr);
           if (values.length === 0) fail("a `match` case with no values");
-          this.edge({ kind: "case", from: id, to: this.entryOf(body, next), values, text: matchCase.values.map((v) => printExpression(v)).join(", ") });
+          this.edge({ kind: "case", from: id, to: this.entryOf(body, next), values, text: oneLine(matchCase.values.map((v) => printExpression(v)).join(", ")) });
         }
         this.edge({ kind: "else", from: id, to: this.entryOf(otherwise?.body, next), text: "else" });
         for (const matchCase of step.cases) this.block(required(matchCase.body, "the block of a `match` case").steps, next);
@@ -557,14 +557,19 @@ function nodeText(step: A.Step): string {
     case "ExperimentStep":
       return `experiment${step.name ? ` ${step.name.text}` : ""}${step.winner ? `, pick winner by goal${step.winner.after ? ` after ${durationText(step.winner.after)}` : ""}` : ""}`;
     default:
-      return stepHead(step);
+      return oneLine(stepHead(step));
   }
 }
 
 /** A step's head on one line, nested blocks left out; `withLabel` puts `label: ` in front. */
 export function stepText(step: A.Step, withLabel = false): string {
   const label = withLabel && step.label ? `${step.label.text}: ` : "";
-  return label + stepHead(step);
+  return oneLine(label + stepHead(step));
+}
+
+/** A `"""…"""` text spans lines; a node's text is one line. */
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, " ");
 }
 
 function stepHead(step: A.Step): string {
