@@ -429,7 +429,7 @@ class OneJourney {
 
   /** What identifies a step for its id: its kind, its head as printed, and its blocks with their keys. */
   private shape(step: A.Step): StepShape {
-    const key = stepText(step, false);
+    const key = headText(step);
     switch (step.kind) {
       case "SendStep":
         return { kind: "send", key, blocks: [] };
@@ -510,7 +510,7 @@ function eventPatternText(pattern: A.EventPattern | undefined): string {
   return pattern.condition ? `${pattern.event.text} where ${printExpression(pattern.condition)}` : pattern.event.text;
 }
 
-export function triggerText(trigger: A.Trigger): string {
+function triggerText(trigger: A.Trigger): string {
   switch (trigger.kind) {
     case "EventTrigger":
       return `${eventPatternText(trigger.event)}${trigger.correlationKey ? ` per ${trigger.correlationKey.text}` : ""}`;
@@ -561,10 +561,9 @@ function nodeText(step: A.Step): string {
   }
 }
 
-/** A step's head on one line, nested blocks left out; `withLabel` puts `label: ` in front. */
-export function stepText(step: A.Step, withLabel = false): string {
-  const label = withLabel && step.label ? `${step.label.text}: ` : "";
-  return oneLine(label + stepHead(step));
+/** A step's head on one line, without its label and nested blocks: what identifies it (see ids.ts). */
+function headText(step: A.Step): string {
+  return oneLine(stepHead(step));
 }
 
 /** A `"""…"""` text spans lines; a node's text is one line. */
