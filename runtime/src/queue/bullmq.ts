@@ -42,15 +42,25 @@ export interface BullmqQueueOptions extends QueueOptions {
 export async function openBullmqQueue(options: BullmqQueueOptions = {}): Promise<JobQueue> {
   const [{ Queue, Worker, UnrecoverableError }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
   const warn = options.warn ?? ((message: string) => console.warn(message));
-  // BullMQ workers block on Redis: a command must wait for a reconnect rather than fail after N retries.
-  const connection = new Redis(options.redisUrl ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
-  connection.on("error", (error: Error) => warn(`redis: ${error.message}`));
+  const url = options.redisUrl ?? "redis://127.0.0.1:6379";
+  // BullMQ workers block on Redis: a command must wait for a reconnect rather than fail after N
+  // retries. Hence an explicit first connect, which fails fast instead of waiting forever.
+  const connection = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+  let cause: Error | undefined;
+  const remember = (error: Error) => {
+    cause = error;
+  };
+  connection.on("error", remember);
   try {
+    await connection.connect();
     await checkEvictionPolicy(connection, warn);
   } catch (error) {
     connection.disconnect();
-    throw error;
+    const reason = cause?.message ?? (error instanceof Error ? error.message : String(error));
+    throw new Error(`cannot use Redis at ${redacted(url)}: ${reason}`, { cause: cause ?? error });
   }
+  connection.off("error", remember);
+  connection.on("error", (error: Error) => warn(`redis: ${error.message}`));
   return new BullmqQueue(connection, { Queue, Worker, UnrecoverableError }, options);
 }
 
@@ -187,4 +197,15 @@ class BullmqQueue implements JobQueue {
 function jobIdOf(job: { id?: string | undefined }): string {
   if (job.id === undefined) throw new Error("BullMQ returned a job without an id");
   return job.id;
+}
+
+/** The URL without its password, for messages. */
+function redacted(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(an unparsable URL)";
+  }
 }

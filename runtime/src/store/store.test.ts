@@ -185,6 +185,26 @@ describe.each(storeFixtures())("store conformance: $kind", (fixture) => {
     });
   });
 
+  it("a deadlock between two transactions is broken and the loser retried, so both commit", async () => {
+    await store.query("INSERT INTO items VALUES (40, 'a'), (41, 'b')");
+    let tries = 0;
+    // On PostgreSQL both lock their first row before either asks for its second: a real deadlock.
+    const bothLocked = barrier(2);
+    const touch = (first: number, second: number) =>
+      store.transaction(async (tx) => {
+        tries++;
+        await tx.query("SET LOCAL deadlock_timeout = '50ms'");
+        await tx.query("UPDATE items SET label = label || '+' WHERE id = $1", [first]);
+        if (store.concurrency === "pool" && tries <= 2) await bothLocked.arrive();
+        await tx.query("UPDATE items SET label = label || '+' WHERE id = $1", [second]);
+      });
+    await Promise.all([touch(40, 41), touch(41, 40)]);
+    const { rows } = await store.query("SELECT label FROM items WHERE id IN (40, 41) ORDER BY id");
+    expect(rows).toEqual([{ label: "a++" }, { label: "b++" }]);
+    if (store.concurrency === "pool") expect(tries).toBe(3);
+    else expect(tries).toBe(2);
+  });
+
   it("compare-and-set: of two steps from the same version, exactly one wins", async () => {
     await store.query("INSERT INTO steps VALUES ('e1', 'start', 0)");
     // Two jobs for the same enrollment, each carrying the version it was queued at (as a duplicate
