@@ -154,13 +154,20 @@ export function startServer(connection: Connection = createConnection(ProposedFe
    * `whole`: a question about the whole project (references, rename) needs the full check; the
    * others are answered from the file's own check while typing goes on.
    */
-  const at = (uri: string, whole = false) => {
+  const at = (uri: string, whole = false, position?: Position) => {
     const file = files.file(uri);
     if (!workspace.has(file)) return undefined;
-    const project = whole ? workspace.project() : workspace.fileProject(file);
-    const parsed = project.file(file);
+    let project = whole ? workspace.project() : workspace.fileProject(file);
+    let parsed = project.file(file);
     if (!parsed) return undefined;
-    return { project, file, parsed, offset: (p: Position) => parsed.lineIndex.offset(p.line, p.character) };
+    // A large file's quick check is exact only where it was edited: elsewhere, the full check answers.
+    if (project.exactIn && (!position || !project.isExact(file, parsed.lineIndex.offset(position.line, position.character)))) {
+      project = workspace.project();
+      parsed = project.file(file);
+      if (!parsed) return undefined;
+    }
+    const index = parsed.lineIndex;
+    return { project, file, parsed, offset: (p: Position) => index.offset(p.line, p.character) };
   };
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
@@ -256,7 +263,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onCompletion((params) => {
-    const here = at(params.textDocument.uri);
+    const here = at(params.textDocument.uri, false, params.position);
     if (!here) return [];
     const result = service.completion(here.project, here.file, here.offset(params.position));
     const replace = convert.range(here.parsed.lineIndex.range(result.replace.start, result.replace.end));
@@ -264,7 +271,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onHover((params) => {
-    const here = at(params.textDocument.uri);
+    const here = at(params.textDocument.uri, false, params.position);
     if (!here) return null;
     const result = service.hover(here.project, here.file, here.offset(params.position));
     if (!result) return null;
@@ -272,7 +279,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onDefinition((params) => {
-    const here = at(params.textDocument.uri);
+    const here = at(params.textDocument.uri, false, params.position);
     if (!here) return [];
     return service.definition(here.project, here.file, here.offset(params.position)).map((l) => convert.location(files, l));
   });
@@ -284,7 +291,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onDocumentHighlight((params) => {
-    const here = at(params.textDocument.uri);
+    const here = at(params.textDocument.uri, false, params.position);
     if (!here) return [];
     return service.highlights(here.project, here.file, here.offset(params.position)).map((h) => ({
       range: convert.range(h.range),
@@ -331,7 +338,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onCodeAction((params) => {
-    const here = at(params.textDocument.uri);
+    const here = at(params.textDocument.uri, false, params.range.start);
     if (!here) return [];
     const start = here.offset(params.range.start);
     const end = here.offset(params.range.end);
@@ -345,7 +352,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onSignatureHelp((params) => {
-    const here = at(params.textDocument.uri);
+    const here = at(params.textDocument.uri, false, params.position);
     if (!here) return null;
     const help = service.signatureHelp(here.parsed.text, here.offset(params.position));
     if (!help) return null;

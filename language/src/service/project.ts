@@ -19,9 +19,20 @@ export class ProjectIndex {
   private readonly filesByName = new Map<string, ParseResult>();
   private byFile: Map<string, Reference[]> | undefined;
   private byKey: Map<string, Reference[]> | undefined;
+  /**
+   * Set when this check is exact for one file only within these offsets (a large file's quick
+   * check, see the workspace's region parsing); elsewhere in it, ask the full check.
+   */
+  exactIn: { file: string; regions: { start: number; end: number }[] } | undefined;
 
   constructor(readonly program: Program) {
     for (const file of program.files) this.filesByName.set(file.file, file);
+  }
+
+  /** Whether questions about `offset` in `file` can be answered from this check. */
+  isExact(file: string, offset: number): boolean {
+    if (!this.exactIn || this.exactIn.file !== file) return true;
+    return this.exactIn.regions.some((r) => offset >= r.start && offset <= r.end);
   }
 
   file(name: string): ParseResult | undefined {

@@ -3,10 +3,16 @@ import { checkParsed } from "../semantics/checker.js";
 import { ProjectIndex } from "../service/project.js";
 import { parse, type ParseResult } from "../syntax/parse.js";
 import { declarationsOnly } from "./outline.js";
+import { RegionParser } from "./regions.js";
 
 export interface WorkspaceOptions {
   /** Reads a file that a `.journey` file refers to (a template body), by its project path; `undefined` when missing. */
   readFile?: (path: string) => string | undefined;
+  /**
+   * Files at least this long (characters) are re-parsed by declaration for the quick check of an
+   * edit (see `RegionParser`). Default 100,000 (about 3,000 lines).
+   */
+  regionThreshold?: number;
 }
 
 /**
@@ -20,10 +26,11 @@ export class Workspace {
   private checked: ProjectIndex | undefined;
   private readonly outlines = new WeakMap<ParseResult, ParseResult>();
   private focused: { file: string; version: number; project: ProjectIndex } | undefined;
+  private readonly regionParsers = new Map<string, RegionParser>();
   private checkedVersion = -1;
   private currentVersion = 0;
   /** How much work was done: for tests and the benchmark. */
-  readonly stats = { parses: 0, checks: 0, fileChecks: 0 };
+  readonly stats = { parses: 0, checks: 0, fileChecks: 0, regionChecks: 0 };
 
   constructor(private readonly options: WorkspaceOptions = {}) {}
 
@@ -84,6 +91,19 @@ export class Workspace {
     const program = checkParsed(files, this.options.readFile ? { readFile: this.options.readFile } : {});
     this.stats.checks++;
     this.checked = new ProjectIndex(program);
+    for (const parsed of files) {
+      if (parsed.text.length < (this.options.regionThreshold ?? 100_000)) {
+        this.regionParsers.delete(parsed.file);
+        continue;
+      }
+      let regions = this.regionParsers.get(parsed.file);
+      if (!regions) {
+        regions = new RegionParser(parsed.file);
+        this.regionParsers.set(parsed.file, regions);
+      }
+      regions.seed(parsed);
+      regions.assign(parsed.text, program.diagnostics);
+    }
     this.checkedVersion = this.currentVersion;
     return this.checked;
   }
@@ -97,16 +117,12 @@ export class Workspace {
   fileProject(file: string): ProjectIndex {
     if (this.upToDate && this.checked) return this.checked;
     if (this.focused && this.focused.file === file && this.focused.version === this.currentVersion) return this.focused.project;
-    const files = this.files().map((name) => {
-      const parsed = this.parse(name) as ParseResult;
-      if (name === file) return parsed;
-      let outline = this.outlines.get(parsed);
-      if (!outline) {
-        outline = declarationsOnly(parsed);
-        this.outlines.set(parsed, outline);
-      }
-      return outline;
-    });
+    const regional = this.regionProject(file);
+    if (regional) {
+      this.focused = { file, version: this.currentVersion, project: regional };
+      return regional;
+    }
+    const files = this.files().map((name) => (name === file ? (this.parse(name) as ParseResult) : this.outline(name)));
     const program = checkParsed(files, this.options.readFile ? { readFile: this.options.readFile } : {});
     program.diagnostics = program.diagnostics.filter((d) => d.file === file || !this.texts.has(d.file));
     // The files themselves in full (a hover shows a segment's condition from its real tree).
@@ -114,6 +130,39 @@ export class Workspace {
     this.stats.fileChecks++;
     const project = new ProjectIndex(program);
     this.focused = { file, version: this.currentVersion, project };
+    return project;
+  }
+
+  private outline(file: string): ParseResult {
+    const parsed = this.parse(file) as ParseResult;
+    let outline = this.outlines.get(parsed);
+    if (!outline) {
+      outline = declarationsOnly(parsed);
+      this.outlines.set(parsed, outline);
+    }
+    return outline;
+  }
+
+  /**
+   * The quick check of a large file whose text changed since its last parse: only the changed
+   * declarations are re-parsed and checked (the rest of the file, like every other file, by its
+   * declarations; their earlier diagnostics kept, moved along). The result says where it is exact.
+   */
+  private regionProject(file: string): ProjectIndex | undefined {
+    const regions = this.regionParsers.get(file);
+    const text = this.texts.get(file);
+    if (!regions || text === undefined || this.parsed.has(file)) return undefined;
+    const update = regions.update(text);
+    if (!update) return undefined;
+    const files = this.files().map((name) => (name === file ? update.parsed : this.outline(name)));
+    const program = checkParsed(files, this.options.readFile ? { readFile: this.options.readFile } : {});
+    const carried = new Set(update.parsed.diagnostics);
+    const fresh = (offset: number) => update.fresh.some((r) => offset >= r.start && offset <= r.end);
+    program.diagnostics = program.diagnostics.filter((d) => (d.file === file ? carried.has(d) || fresh(d.range.start.offset) : !this.texts.has(d.file)));
+    regions.assign(text, program.diagnostics);
+    this.stats.regionChecks++;
+    const project = new ProjectIndex(program);
+    project.exactIn = { file, regions: update.fresh };
     return project;
   }
 
