@@ -313,7 +313,7 @@ class Context {
         if (header.includes("migrate")) return this.labels().map((label) => ({ label, kind: "label" }));
         if (header[0] === "track" && header[1]) return this.fields(this.symbols.events.get(header[1])?.fields, header[1]);
         if (header[0] === "show") return this.keywords(["recommend", "title", "body"]);
-        if (header[0] === "match") return this.enumValues(this.comparedType(header.slice(1, -1)), false).concat(this.keywords(["else"]));
+        if (header[0] === "match") return this.enumValues(this.comparedType(header.slice(1)), false).concat(this.keywords(["else"]));
         return this.keywords(depth === 1 ? [...settingKeywords, ...stepKeywords] : stepKeywords);
       }
       default:
@@ -396,6 +396,7 @@ class Context {
     if (first === "pick") return this.keywords(w.length === 1 ? ["winner"] : last === "winner" ? ["by"] : last === "by" ? ["goal"] : last === "goal" ? ["after"] : []);
     if (first === "up" || (last === "up" && first === "wait")) return this.keywords(["to"]);
 
+    if (first === "set" && last === "=") return [...this.enumValues(this.comparedType(w.slice(1, -1)), false), ...this.expressionNames()];
     if (first === "when") return this.trigger(w);
     if (first === "wait") {
       const wait = this.wait(w);
