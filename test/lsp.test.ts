@@ -18,7 +18,7 @@ import {
   type TextEdit,
   type WorkspaceEdit,
 } from "vscode-languageserver-protocol/node";
-import { cliPath, fixture, LspClient, makeProject, positionAt } from "./lsp-harness.js";
+import { cliPath, fixture, LspClient, makeProject, positionAt, repoRoot } from "./lsp-harness.js";
 
 /** The `journey check --format json` diagnostics of a project: what the server must publish too. */
 function cliDiagnostics(root: string): { code: string; message: string; file: string; range: { start: { line: number; column: number }; end: { line: number; column: number } } }[] {
@@ -276,6 +276,19 @@ export function applyEdits(text: string, edits: TextEdit[]): string {
     .sort((a, b) => offset(b.range.start) - offset(a.range.start))
     .reduce((acc, e) => acc.slice(0, offset(e.range.start)) + e.newText + acc.slice(offset(e.range.end)), text);
 }
+
+describe("journey-language-server", () => {
+  it("runs the server from the language package's bin", async () => {
+    const root = makeProject({ "a.journey": "list vip\nsegment a = customer in vips\n" }, false);
+    const client = await LspClient.start(root, { server: join(repoRoot, "language/bin/journey-language-server.js") });
+    try {
+      const diagnostics = await client.waitForDiagnostics("a.journey", (d) => d.length > 0);
+      expect(diagnostics.map((d) => d.code)).toEqual(["J2008"]);
+    } finally {
+      await client.stop();
+    }
+  });
+});
 
 describe("journey lsp --stdio", () => {
   it("starts the same server from the CLI", async () => {

@@ -12,8 +12,10 @@ let client: LanguageClient | undefined;
 function serverOptions(context: vscode.ExtensionContext): ServerOptions {
   const configured = vscode.workspace.getConfiguration("journey").get<string>("server.path")?.trim();
   if (configured) {
-    if (/\.(c|m)?js$/.test(configured)) return { module: configured, transport: TransportKind.stdio, args: ["--stdio"] };
-    return { command: configured, transport: TransportKind.stdio, args: [] };
+    // The client adds --stdio; the `journey` CLI needs its `lsp` command before it.
+    if (/\.(c|m)?js$/.test(configured)) return { module: configured, transport: TransportKind.stdio };
+    const cli = /(^|[\\/])journey(\.cmd|\.exe)?$/.test(configured);
+    return { command: configured, transport: TransportKind.stdio, args: cli ? ["lsp"] : [] };
   }
   const module = context.asAbsolutePath("dist/server.js");
   return {
