@@ -80,6 +80,9 @@ segment s_list = customer in testers and tier in ["silver", "gold"]
 segment s_url = last visit.url contains "/sale"
 segment s_coupon = last purchase.coupon is set and not (last purchase.coupon == "X")
 segment s_arith = (sum(purchase.total) - 100) * 2 > budget + 10
+segment s_sum_where = sum(purchase.total where coupon == "X", last 120 days) > 100
+segment s_max_where = max(purchase.total where qty is set) > 200
+segment s_rfm_where = rfm(purchase.total where total > budget).frequency >= 3
 segment s_literals = vip_flag == true or lucky == [7, 7] or (last purchase.qty == 4 and false)
 `;
 

@@ -178,7 +178,7 @@ export class Evaluator {
         return values.reduce((a, b) => ((compare(a, b) ?? 0) <= 0 ? (expr.fn === "min" ? a : b) : expr.fn === "min" ? b : a));
       }
       case "rfm":
-        return this.rfm(expr.event, expr.value).get(context.customer.id)?.[expr.dimension];
+        return this.rfm(expr.event, expr.value, expr.where).get(context.customer.id)?.[expr.dimension];
       case "compare": {
         const left = this.value(expr.left, context);
         const right = this.value(expr.right, context);
@@ -272,13 +272,13 @@ export class Evaluator {
   }
 
   /** Quintiles among customers with at least one such event: 1 + ⌊5 · (rank − 1) / n⌋, rank = 1 + how many have less. */
-  private rfm(event: string, valueExpr: Expr) {
-    const key = JSON.stringify([event, valueExpr]);
+  private rfm(event: string, valueExpr: Expr, where: Expr | undefined) {
+    const key = JSON.stringify([event, valueExpr, where]);
     const cached = this.rfmCache.get(key);
     if (cached) return cached;
     const metrics: { id: string; last: number; times: number; spent: number }[] = [];
     for (const customer of this.population.customers) {
-      const events = this.events(customer, event, { kind: "ever" });
+      const events = this.events(customer, event, { kind: "ever" }).filter((e) => !where || this.test(where, { customer, event: e }));
       if (events.length === 0) continue;
       const spent = events.map((e) => this.value(valueExpr, { customer, event: e })).reduce<number>((sum, v) => sum + (typeof v === "number" ? v : 0), 0);
       metrics.push({ id: customer.id, last: (events[events.length - 1] as StoredEvent).at, times: events.length, spent });

@@ -89,7 +89,7 @@ export type Expr =
   | { kind: "occurred_within"; which: "last" | "first"; event: string; within: Duration }
   /** `value` reads the summed (averaged…) field of each event, `{ kind: "field", source: "event" }`; absent for count. */
   | { kind: "aggregate"; fn: "count" | "sum" | "avg" | "min" | "max"; event: string; value?: Expr; where?: Expr; window: Window; type: ValueType }
-  | { kind: "rfm"; event: string; value: Expr; dimension: "recency" | "frequency" | "monetary" }
+  | { kind: "rfm"; event: string; value: Expr; where?: Expr; dimension: "recency" | "frequency" | "monetary" }
   | { kind: "and"; operands: Expr[] }
   | { kind: "or"; operands: Expr[] }
   | { kind: "not"; operand: Expr }
@@ -168,7 +168,7 @@ export const exprSchema: z.ZodType<Expr> = z
         window: windowSchema,
         type: valueTypeSchema,
       }),
-      z.strictObject({ kind: z.literal("rfm"), event: name, value: exprSchema, dimension: z.enum(["recency", "frequency", "monetary"]) }),
+      z.strictObject({ kind: z.literal("rfm"), event: name, value: exprSchema, where: exprSchema.optional(), dimension: z.enum(["recency", "frequency", "monetary"]) }),
       z.strictObject({ kind: z.literal("and"), operands: z.array(exprSchema).min(2) }),
       z.strictObject({ kind: z.literal("or"), operands: z.array(exprSchema).min(2) }),
       z.strictObject({ kind: z.literal("not"), operand: exprSchema }),

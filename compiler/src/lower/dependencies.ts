@@ -35,7 +35,7 @@ function children(expr: Expr): Expr[] {
     case "aggregate":
       return [...(expr.value ? [expr.value] : []), ...(expr.where ? [expr.where] : [])];
     case "rfm":
-      return [expr.value];
+      return [expr.value, ...(expr.where ? [expr.where] : [])];
     case "and":
     case "or":
       return expr.operands;

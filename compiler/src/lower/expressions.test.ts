@@ -88,6 +88,9 @@ describe("expressions", () => {
     expect(segment("sum(purchase.total, last 3 months) > 100")).toMatchObject({ left: { kind: "aggregate", fn: "sum", event: "purchase", value: total, window: { kind: "last", duration: "P3M" }, type: "number" } });
     expect(segment("count(purchase where total > 10) >= 2")).toMatchObject({ left: { kind: "aggregate", fn: "count", event: "purchase", where: { kind: "compare" }, window: { kind: "ever" } } });
     expect(segment("rfm(purchase.total).recency >= 4")).toMatchObject({ left: { kind: "rfm", event: "purchase", value: total, dimension: "recency" } });
+    const filtered = { kind: "compare", op: "==", left: { kind: "field", source: "event", path: ["cart_id"], type: "text" }, right: { kind: "text", value: "c" } };
+    expect(segment('sum(purchase.total where cart_id == "c", last 7 days) > 1')).toMatchObject({ left: { kind: "aggregate", fn: "sum", value: total, where: filtered } });
+    expect(segment('rfm(purchase.total where cart_id == "c").monetary > 1')).toMatchObject({ left: { kind: "rfm", value: total, where: filtered, dimension: "monetary" } });
   });
 
   it("read the last or first occurrence of an event, and ask how long ago it was", () => {

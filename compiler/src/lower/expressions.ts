@@ -203,8 +203,8 @@ export class ExpressionLowerer {
     if (unwrapped.kind === "Call" && unwrapped.callee.text === "rfm") {
       if (!rfmDimensions.has(member)) fail(`rfm(…) has no field \`${member}\``);
       const [argument] = unwrapped.args;
-      const { event, value } = this.eventFieldArgument(required(argument, "the argument of rfm"));
-      return { expr: { kind: "rfm", event, value, dimension: member as "recency" | "frequency" | "monetary" }, type: { kind: "scalar", name: "int" } };
+      const { event, value, where } = this.eventFieldArgument(required(argument, "the argument of rfm"), scope);
+      return { expr: { kind: "rfm", event, value, ...(where ? { where } : {}), dimension: member as "recency" | "frequency" | "monetary" }, type: { kind: "scalar", name: "int" } };
     }
     const base = this.typed(object, scope);
     const type = base.type;
@@ -251,12 +251,14 @@ export class ExpressionLowerer {
     }
   }
 
-  /** `purchase.total` as an aggregate's argument. */
-  private eventFieldArgument(arg: A.Expression): { event: string; value: Expr; field: FieldInfo } {
+  /** `purchase.total` as an aggregate's argument, or `purchase.total where channel == "store"`. */
+  private eventFieldArgument(argument: A.Expression, scope: ExprScope): { event: string; value: Expr; field: FieldInfo; where?: Expr } {
+    const arg = argument.kind === "Filtered" ? argument.subject : argument;
     if (arg.kind !== "MemberAccess" || arg.object.kind !== "NameRef") fail("an aggregate needs an event's field, such as `purchase.total`");
     const event = arg.object.name.text;
     const field = this.eventFields(event).get(arg.member.text) ?? fail(`${event} has no field \`${arg.member.text}\``);
-    return { event, value: this.fieldRef("event", field).expr, field };
+    const where = argument.kind === "Filtered" ? this.lower(required(argument.condition, "the condition after `where`"), this.eventScope(event, scope)) : undefined;
+    return { event, value: this.fieldRef("event", field).expr, field, ...(where ? { where } : {}) };
   }
 
   private call(expr: A.Call, scope: ExprScope): Typed {
@@ -281,10 +283,10 @@ export class ExpressionLowerer {
       case "avg":
       case "min":
       case "max": {
-        const { event, value, field } = this.eventFieldArgument(subject);
+        const { event, value, field, where } = this.eventFieldArgument(subject, scope);
         const type = valueTypeOf(field.type).type;
         const resultType: Type = fn === "sum" || fn === "avg" ? { kind: "scalar", name: "number" } : field.type;
-        return { expr: { kind: "aggregate", fn, event, value, window, type: fn === "sum" || fn === "avg" ? "number" : type }, type: resultType };
+        return { expr: { kind: "aggregate", fn, event, value, ...(where ? { where } : {}), window, type: fn === "sum" || fn === "avg" ? "number" : type }, type: resultType };
       }
       case "rfm":
         return fail("rfm(…) used without `.recency`, `.frequency` or `.monetary`");

@@ -17,8 +17,9 @@ interface Sql {
   type: SqlType;
 }
 
-/** The row an event-scoped name (`where total > 50`) reads. */
+/** The rows names read: the customer (`c` at the top; another alias inside an RFM ranking), and the event a `where` filters. */
 interface Context {
+  customer: string;
   event?: string;
 }
 
@@ -56,10 +57,10 @@ class SqlWriter {
 
   constructor(private readonly catalog: SqlCatalog) {}
 
-  segment(name: string, predicate: Expr): string {
+  segment(name: string, predicate: Expr, customer = "c"): string {
     if (this.expanding.includes(name)) fail(`segments depend on each other in a loop (${[...this.expanding, name].join(" → ")})`);
     this.expanding.push(name);
-    const sql = this.cond(predicate, {});
+    const sql = this.cond(predicate, { customer });
     this.expanding.pop();
     return sql;
   }
@@ -102,20 +103,20 @@ class SqlWriter {
       case "bool":
         return expr.value ? "TRUE" : "FALSE";
       case "segment":
-        return `(${this.segment(expr.name, this.catalog.segments.get(expr.name) ?? fail(`unknown segment \`${expr.name}\``))})`;
+        return `(${this.segment(expr.name, this.catalog.segments.get(expr.name) ?? fail(`unknown segment \`${expr.name}\``), context.customer)})`;
       case "in_list": {
         const member = this.alias("lm");
-        return `EXISTS (SELECT 1 FROM "list_members" AS ${member} WHERE ${member}."list" = ${this.param(expr.list, "text")} AND ${member}."customer_id" = c."customer_id")`;
+        return `EXISTS (SELECT 1 FROM "list_members" AS ${member} WHERE ${member}."list" = ${this.param(expr.list, "text")} AND ${member}."customer_id" = ${context.customer}."customer_id")`;
       }
       case "happened": {
         const event = this.alias("e");
-        const where = expr.where ? ` AND ${this.cond(expr.where, { event })}` : "";
-        return `EXISTS (SELECT 1 FROM "events" AS ${event} WHERE ${this.eventRows(event, expr.event, expr.window)}${where})`;
+        const where = expr.where ? ` AND ${this.cond(expr.where, { ...context, event })}` : "";
+        return `EXISTS (SELECT 1 FROM "events" AS ${event} WHERE ${this.eventRows(event, expr.event, expr.window, context)}${where})`;
       }
       case "occurred_within": {
         const event = this.alias("e");
         const order = expr.which === "last" ? "DESC" : "ASC";
-        const at = `(SELECT ${event}."occurred_at" FROM "events" AS ${event} WHERE ${this.eventRows(event, expr.event, { kind: "ever" })} ORDER BY ${event}."occurred_at" ${order}, ${event}."event_id" COLLATE "C" ${order} LIMIT 1)`;
+        const at = `(SELECT ${event}."occurred_at" FROM "events" AS ${event} WHERE ${this.eventRows(event, expr.event, { kind: "ever" }, context)} ORDER BY ${event}."occurred_at" ${order}, ${event}."event_id" COLLATE "C" ${order} LIMIT 1)`;
         return `COALESCE(${at} >= ${this.windowStart(expr.within)}, FALSE)`;
       }
       default: {
@@ -144,7 +145,7 @@ class SqlWriter {
         return { sql: `jsonb_build_array(${expr.items.map((item) => this.value(item, context).sql).join(", ")})`, type: "jsonb" };
       case "field": {
         let base: string;
-        if (expr.source === "customer") base = `c."profile"`;
+        if (expr.source === "customer") base = `${context.customer}."profile"`;
         else if (expr.source === "event") base = `${context.event ?? fail("an event field outside a `where`")}."properties"`;
         else return fail(`a ${expr.source} field in a segment (segments have no ${expr.source})`);
         return this.read(base, expr.path, expr.type, expr.default);
@@ -154,7 +155,7 @@ class SqlWriter {
         const order = expr.which === "last" ? "DESC" : "ASC";
         const read = this.read(`${event}."properties"`, expr.path, expr.type, expr.default);
         return {
-          sql: `(SELECT ${read.sql} FROM "events" AS ${event} WHERE ${this.eventRows(event, expr.event, { kind: "ever" })} ORDER BY ${event}."occurred_at" ${order}, ${event}."event_id" COLLATE "C" ${order} LIMIT 1)`,
+          sql: `(SELECT ${read.sql} FROM "events" AS ${event} WHERE ${this.eventRows(event, expr.event, { kind: "ever" }, context)} ORDER BY ${event}."occurred_at" ${order}, ${event}."event_id" COLLATE "C" ${order} LIMIT 1)`,
           type: read.type,
         };
       }
@@ -184,27 +185,27 @@ class SqlWriter {
           ? `${score}."value" * power(0.5::float8, (extract(epoch FROM (${this.now} - ${score}."updated_at")) / extract(epoch FROM ${this.param(halfLife, "interval")}))::float8)`
           : `${score}."value"`;
         return {
-          sql: `COALESCE((SELECT ${current} FROM "scores" AS ${score} WHERE ${score}."name" = ${this.param(expr.name, "text")} AND ${score}."customer_id" = c."customer_id"), 0)`,
+          sql: `COALESCE((SELECT ${current} FROM "scores" AS ${score} WHERE ${score}."name" = ${this.param(expr.name, "text")} AND ${score}."customer_id" = ${context.customer}."customer_id"), 0)`,
           type: "numeric",
         };
       }
       case "aggregate": {
         const event = this.alias("e");
-        const where = expr.where ? ` AND ${this.cond(expr.where, { event })}` : "";
+        const where = expr.where ? ` AND ${this.cond(expr.where, { ...context, event })}` : "";
         let aggregate: string;
         let type: SqlType = "numeric";
         if (expr.fn === "count") aggregate = "count(*)";
         else {
-          const read = this.value(expr.value ?? fail(`${expr.fn} with no field`), { event });
+          const read = this.value(expr.value ?? fail(`${expr.fn} with no field`), { ...context, event });
           type = read.type;
           aggregate = expr.fn === "sum" ? `COALESCE(sum(${read.sql}), 0)` : `${expr.fn}(${read.sql})`;
         }
-        return { sql: `(SELECT ${aggregate} FROM "events" AS ${event} WHERE ${this.eventRows(event, expr.event, expr.window)}${where})`, type };
+        return { sql: `(SELECT ${aggregate} FROM "events" AS ${event} WHERE ${this.eventRows(event, expr.event, expr.window, context)}${where})`, type };
       }
       case "rfm": {
-        const cte = this.rfm(expr.event, expr.value);
+        const cte = this.rfm(expr.event, expr.value, expr.where);
         const row = this.alias("q");
-        return { sql: `(SELECT ${row}."${expr.dimension}" FROM ${cte} AS ${row} WHERE ${row}."customer_id" = c."customer_id")`, type: "numeric" };
+        return { sql: `(SELECT ${row}."${expr.dimension}" FROM ${cte} AS ${row} WHERE ${row}."customer_id" = ${context.customer}."customer_id")`, type: "numeric" };
       }
       case "compare": {
         const left = this.value(expr.left, context);
@@ -297,8 +298,8 @@ class SqlWriter {
   }
 
   /** The customer's events of one name in a window, up to now. */
-  private eventRows(alias: string, event: string, window: Window): string {
-    const rows = `${alias}."customer_id" = c."customer_id" AND ${alias}."name" = ${this.param(event, "text")} AND ${alias}."occurred_at" <= ${this.now}`;
+  private eventRows(alias: string, event: string, window: Window, context: Context): string {
+    const rows = `${alias}."customer_id" = ${context.customer}."customer_id" AND ${alias}."name" = ${this.param(event, "text")} AND ${alias}."occurred_at" <= ${this.now}`;
     switch (window.kind) {
       case "ever":
         return rows;
@@ -306,7 +307,7 @@ class SqlWriter {
         return `${rows} AND ${alias}."occurred_at" >= ${this.windowStart(window.duration)}`;
       case "since": {
         const anchor = this.alias("e");
-        const latest = `(SELECT max(${anchor}."occurred_at") FROM "events" AS ${anchor} WHERE ${anchor}."customer_id" = c."customer_id" AND ${anchor}."name" = ${this.param(window.event, "text")} AND ${anchor}."occurred_at" <= ${this.now})`;
+        const latest = `(SELECT max(${anchor}."occurred_at") FROM "events" AS ${anchor} WHERE ${anchor}."customer_id" = ${context.customer}."customer_id" AND ${anchor}."name" = ${this.param(window.event, "text")} AND ${anchor}."occurred_at" <= ${this.now})`;
         return `${rows} AND ${alias}."occurred_at" > ${latest}`;
       }
       default: {
@@ -321,18 +322,23 @@ class SqlWriter {
     return `((${this.now} AT TIME ZONE 'UTC') - ${this.param(duration, "interval")}) AT TIME ZONE 'UTC'`;
   }
 
-  /** RFM quintiles over everyone with at least one such event: one CTE per event and field, computed once per query. */
-  private rfm(event: string, value: Expr): string {
-    const key = JSON.stringify([event, value]);
+  /** RFM quintiles over everyone with at least one such event: one CTE per event, field and filter, computed once per query. */
+  private rfm(event: string, value: Expr, where: Expr | undefined): string {
+    const key = JSON.stringify([event, value, where]);
     const existing = this.rfmCtes.get(key);
     if (existing) return existing;
     const name = `rfm${this.rfmCtes.size + 1}`;
     this.rfmCtes.set(key, name);
     const row = this.alias("r");
-    const spent = this.value(value, { event: row });
+    // A filter may read the customer's fields too: then each event is joined to its customer.
+    const customer = this.alias("c");
+    const context: Context = { customer, event: row };
+    const spent = this.value(value, context);
+    const filter = where ? ` AND ${this.cond(where, context)}` : "";
+    const join = where ? ` JOIN "customers" AS ${customer} ON ${customer}."customer_id" = ${row}."customer_id"` : "";
     const quintile = (column: string) => `1 + (5 * (rank() OVER (ORDER BY x."${column}") - 1)) / count(*) OVER ()`;
     this.ctes.push(
-      `${name} AS MATERIALIZED (SELECT x."customer_id", ${quintile("last_at")} AS "recency", ${quintile("times")} AS "frequency", ${quintile("spent")} AS "monetary" FROM (SELECT ${row}."customer_id", max(${row}."occurred_at") AS "last_at", count(*) AS "times", COALESCE(sum(${spent.sql}), 0) AS "spent" FROM "events" AS ${row} WHERE ${row}."name" = ${this.param(event, "text")} AND ${row}."occurred_at" <= ${this.now} GROUP BY ${row}."customer_id") AS x)`,
+      `${name} AS MATERIALIZED (SELECT x."customer_id", ${quintile("last_at")} AS "recency", ${quintile("times")} AS "frequency", ${quintile("spent")} AS "monetary" FROM (SELECT ${row}."customer_id", max(${row}."occurred_at") AS "last_at", count(*) AS "times", COALESCE(sum(${spent.sql}), 0) AS "spent" FROM "events" AS ${row}${join} WHERE ${row}."name" = ${this.param(event, "text")} AND ${row}."occurred_at" <= ${this.now}${filter} GROUP BY ${row}."customer_id") AS x)`,
     );
     return name;
   }
