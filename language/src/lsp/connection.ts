@@ -134,7 +134,14 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     // The edited file's own check also reports problems in template files it reads; those wait for the full check.
     await publishFile(file, project.program.diagnostics.filter((d) => d.file === file));
   };
-  const makeScheduler = () => new CheckScheduler(workspace, { delayMs: debounceMs, idleMs, onFileChecked: publishEdited, onChecked: publishAll });
+  const makeScheduler = () =>
+    new CheckScheduler(workspace, {
+      delayMs: debounceMs,
+      idleMs,
+      onFileChecked: publishEdited,
+      onChecked: publishAll,
+      onError: (error) => connection.console.error(`journey: checking failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+    });
   let scheduler = makeScheduler();
 
   const loadFromDisk = () => {

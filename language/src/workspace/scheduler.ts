@@ -10,6 +10,8 @@ export interface SchedulerOptions {
   onFileChecked: (file: string, project: ProjectIndex, token: CancellationToken) => void | Promise<void>;
   /** The whole project's check: publish every file's diagnostics. */
   onChecked: (project: ProjectIndex, token: CancellationToken) => void | Promise<void>;
+  /** A check or a publication failed (a bug): report it; the next edit tries again. */
+  onError?: (error: unknown) => void;
 }
 
 /**
@@ -34,9 +36,9 @@ export class CheckScheduler {
     this.clear();
     if (file !== undefined && this.workspace.has(file)) {
       this.edited = file;
-      this.fileTimer = setTimeout(() => void this.checkFile(), this.options.delayMs);
+      this.fileTimer = setTimeout(() => this.guard(this.checkFile()), this.options.delayMs);
     } else {
-      this.projectTimer = setTimeout(() => void this.checkProject(), this.options.delayMs);
+      this.projectTimer = setTimeout(() => this.guard(this.checkProject()), this.options.delayMs);
     }
   }
 
@@ -56,6 +58,11 @@ export class CheckScheduler {
     return this.fileTimer !== undefined || this.projectTimer !== undefined;
   }
 
+  /** A failure in a timer's work must not end the server (an unhandled rejection would). */
+  private guard(work: Promise<void>): void {
+    work.catch((error: unknown) => this.options.onError?.(error));
+  }
+
   private async checkFile(): Promise<void> {
     this.fileTimer = undefined;
     const file = this.edited;
@@ -65,7 +72,7 @@ export class CheckScheduler {
     if (token.isCancelled) return;
     await this.options.onFileChecked(file, project, token);
     if (token.isCancelled) return;
-    this.projectTimer = setTimeout(() => void this.checkProject(), this.options.idleMs);
+    this.projectTimer = setTimeout(() => this.guard(this.checkProject()), this.options.idleMs);
   }
 
   private async checkProject(): Promise<void> {
