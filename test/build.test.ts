@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { buildFiles, canonicalJson, irFileSchema, irJsonSchema, type JourneyFile, journeyHash, renderMermaid, sha256 } from "@journey/compiler";
+import { buildFiles, canonicalJson, irFileSchema, irJsonSchema, type JourneyFile, journeyHash, LoweringError, renderMermaid, sha256 } from "@journey/compiler";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
@@ -148,5 +148,31 @@ describe("docs/ir.md", () => {
   it("shows the big_spenders segment as the compiler writes it", () => {
     const expected = canonicalJson(segment);
     expect(block("json ir-segment big_spenders", expected)).toBe(expected);
+  });
+});
+
+describe("every program the checker passes builds", () => {
+  // The language reference's examples, each added to the example project: whichever of them the
+  // checker passes (many clash with the project's names, or lack a declaration) must lower
+  // without a LoweringError, so a checker change that lets new programs through is noticed here.
+  const reference = readFileSync(join(root, "docs/language.md"), "utf8");
+  const blocks = [...reference.matchAll(/```journey\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
+  let built = 0;
+  // Without the example journeys, whose names the reference reuses.
+  const journeyNames = new Set(buildFolder(examples).journeys.map((j) => `examples/${j.name}.journey`));
+
+  blocks.forEach((text, index) => {
+    it(`docs/language.md example ${index + 1}`, () => {
+      try {
+        buildFolder(examples, "sorted", [{ file: "examples/reference_example.journey", text }], (file) => !journeyNames.has(file));
+        built++;
+      } catch (error) {
+        if (error instanceof LoweringError) throw error;
+      }
+    });
+  });
+
+  it("builds a good share of them", () => {
+    expect(built, `${built} of ${blocks.length} built`).toBeGreaterThan(20);
   });
 });

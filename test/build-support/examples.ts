@@ -25,9 +25,14 @@ function readFromRoot(path: string): string | undefined {
 }
 
 /** Builds a project folder of this repository as `journey build` does (paths in the IR relative to the folder). */
-export function buildFolder(folder: string, order: "sorted" | "reversed" = "sorted", extra: { file: string; text: string }[] = []): Build {
+export function buildFolder(
+  folder: string,
+  order: "sorted" | "reversed" = "sorted",
+  extra: { file: string; text: string }[] = [],
+  keep: (file: string) => boolean = () => true,
+): Build {
   const base = relative(root, folder);
-  const files = journeyFiles(folder);
+  const files = journeyFiles(folder).filter(keep);
   if (order === "reversed") files.reverse();
   const result = compile(
     [...files.map((file) => ({ file, text: readFileSync(join(root, file), "utf8") })), ...extra],
