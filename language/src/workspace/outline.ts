@@ -27,20 +27,21 @@ export function declarationsOnly(parsed: ParseResult): ParseResult {
 }
 
 /**
- * A journey's trigger (other journeys ask how it starts, for `start journey`) and goal (kept so the
- * outline raises no "no goal" hint), without their `where` conditions; no steps.
+ * What other files ask of a journey: whether it starts on an event (`start journey` cannot start
+ * one that does), and that it has a trigger and a goal (so its outline raises no findings of its
+ * own). Names it refers to are left out: looking them up, and suggesting names for the unknown
+ * ones, is the full check's work.
  */
 function settingOnly(item: A.JourneyItem): A.JourneyItem[] {
   if (item.kind === "WhenClause") {
     const trigger = item.trigger;
-    if (trigger?.kind !== "EventTrigger" || !trigger.event.condition) return [item];
-    return [{ ...item, trigger: { ...trigger, event: withoutCondition(trigger.event) } }];
+    if (trigger?.kind === "EventTrigger") {
+      const { condition: _condition, ...event } = trigger.event;
+      const { correlationKey: _key, ...rest } = trigger;
+      return [{ ...item, trigger: { ...rest, event } }];
+    }
+    return [{ ...item, trigger: { kind: "ApiTrigger", span: item.span } }];
   }
-  if (item.kind === "GoalClause") return [item.event?.condition ? { ...item, event: withoutCondition(item.event) } : item];
+  if (item.kind === "GoalClause") return [{ kind: "GoalClause", span: item.span, event: undefined }];
   return [];
-}
-
-function withoutCondition(pattern: A.EventPattern): A.EventPattern {
-  const { condition: _condition, ...rest } = pattern;
-  return rest;
 }
