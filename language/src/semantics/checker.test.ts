@@ -1249,3 +1249,28 @@ describe("filtered aggregates", () => {
     expect(typo.diagnostics.map((d) => [d.code, d.fixes[0]?.edits[0]?.newText])).toEqual([["J2003", "channel"]]);
   });
 });
+
+describe("gaps the IR lowering found", () => {
+  const check = async (text: string, files: Record<string, string> = {}) => {
+    const { checkProgram } = await import("./checker.js");
+    const schema = "customer {\n  identified by id\n  id text\n  tier \"a\" | \"b\"\n}\nevent purchase {\n  total money\n}\nobject Product key sku {\n  sku text\n}\n";
+    return checkProgram([{ file: "p/a.journey", text: schema + text }], { readFile: (path) => files[path] }).diagnostics.map((d) => d.code);
+  };
+  it("a template part given twice is J2012", async () => {
+    expect(await check('template t email {\n  subject "a"\n  subject "b"\n  body "c"\n}\n')).toEqual(["J2012"]);
+  });
+  it("a score that halves twice is J4008", async () => {
+    expect(await check("score s {\n  +1 on purchase\n  halves every 2 days\n  halves every 3 days\n}\n")).toEqual(["J4008"]);
+  });
+  const journey = (steps: string) => `journey j {\n  when purchase\n  goal purchase within 1 day\n${steps}\n}\n`;
+  it("file parts of a show block are read and checked (J5005 when missing)", async () => {
+    expect(await check(journey('  show in_app {\n    title file "missing.liquid"\n  }'))).toEqual(["J5005"]);
+    expect(await check(journey('  show in_app {\n    title file "t.liquid"\n  }'), { "p/t.liquid": "{{ customer.idd }}" })).toEqual(["J5002"]);
+  });
+  it("recommend … like a value that is not products is J3019", async () => {
+    expect(await check(journey("  show in_app {\n    recommend 3 Product like rfm(purchase.total)\n  }"))).toEqual(["J3019"]);
+  });
+  it("a second else in a match is J4010", async () => {
+    expect(await check(journey('  match customer.tier {\n    "a" {\n      exit\n    }\n    else {\n      exit\n    }\n    else {\n      exit\n    }\n  }'))).toEqual(["J4010"]);
+  });
+});

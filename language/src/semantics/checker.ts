@@ -8,7 +8,7 @@ import { didYouMean, Reporter } from "./report.js";
 import { closestName } from "./suggest.js";
 import { type Reference, ReferenceIndex } from "./references.js";
 import { bind, channels, fieldSymbol, type Symbols } from "./symbols.js";
-import { checkTemplateString, checkTemplates, templateScope } from "./templateCheck.js";
+import { checkTemplateParts, checkTemplateString, checkTemplates, templateScope } from "./templateCheck.js";
 import { assignable, describeType, type FieldInfo, isBool, isTemporal, type Type } from "./types.js";
 
 export interface SourceInput {
@@ -163,6 +163,12 @@ class ProjectChecker {
   }
 
   private score(decl: A.ScoreDecl, file: string): void {
+    const decays = decl.rules.filter((r) => r.kind === "ScoreDecay");
+    for (const extra of decays.slice(1)) {
+      this.reporter.report("J4008", this.place(file, extra.span), `score \`${decl.name?.text ?? ""}\` already says how fast it halves: keep one \`halves every …\``, {
+        related: decays[0] ? [{ file, span: decays[0].span, message: "the first one is here" }] : [],
+      });
+    }
     for (const rule of decl.rules) {
       if (rule.kind === "ScorePoints" && rule.event) this.eventPattern(rule.event, { file });
     }
@@ -383,9 +389,10 @@ class ProjectChecker {
         this.channel(step.channel, file, ["in_app"]);
         if (step.template) this.template(step.template, "in_app", file);
         if (step.text) this.inlineText(step.text, scope);
+        const parts = step.content.filter((c): c is A.TemplateProp => c.kind === "TemplateProp");
+        checkTemplateParts(parts, file, this.journeyTemplateScope(scope), this.reporter, this.options.readFile);
         for (const item of step.content) {
           if (item.kind !== "Recommendation") {
-            if (item.value && !item.fromFile) this.inlineText(item.value, scope);
             continue;
           }
           const object = item.object ? this.symbols.objects.get(item.object.text) : undefined;
@@ -395,7 +402,12 @@ class ProjectChecker {
             const place = this.place(file, item.object.span);
             this.reporter.report("J2006", place, `unknown object \`${item.object.text}\`${didYouMean(suggestion)}`, { fixes: Reporter.rename(place, suggestion) });
           }
-          if (item.like) this.expressions.check(item.like, scope);
+          if (item.like) {
+            const like = this.expressions.check(item.like, scope);
+            if (!["list", "ref", "event", "error"].includes(like.kind)) {
+              this.reporter.report("J3019", this.place(file, item.like.span), `\`like\` needs products to be like — a \`ref\`, a list of them, or an event such as \`last purchase.items\` — but \`${printExpression(item.like)}\` is ${describeType(like)}`);
+            }
+          }
           // Without a known object, `boost` and `where` (which read its fields) cannot be checked.
           if (!object || !item.object) continue;
           const objectScope: Scope = { ...scope, local: { owner: item.object.text, fields: object.fields } };
@@ -516,9 +528,13 @@ class ProjectChecker {
 
   /** A message written in the journey: checked with this journey's trigger event and sent messages. */
   private inlineText(text: A.StringLiteral, scope: Scope): void {
+    checkTemplateString(text, scope.file, this.journeyTemplateScope(scope), this.reporter);
+  }
+
+  private journeyTemplateScope(scope: Scope) {
     const journey = scope.journey;
     const trigger = journey?.triggerEvent ? { event: journey.triggerEvent } : "none";
-    checkTemplateString(text, scope.file, templateScope(this.symbols, trigger, journey?.aliases.keys() ?? []), this.reporter);
+    return templateScope(this.symbols, trigger, journey?.aliases.keys() ?? []);
   }
 
   private template(id: A.Identifier, channel: string, file: string): void {
@@ -601,7 +617,16 @@ class ProjectChecker {
     const file = scope.file;
     const subject = step.subject ? this.expressions.check(step.subject, scope) : ({ kind: "error" } as Type);
     const seen = new Map<string, A.Literal>();
+    let elseCase: A.MatchCase | undefined;
     for (const matchCase of step.cases) {
+      if (matchCase.isElse) {
+        if (elseCase) {
+          this.reporter.report("J4010", this.place(file, { start: matchCase.span.start, end: matchCase.span.start + "else".length }), "this `match` already has an `else`, so this one never runs: remove it", {
+            related: [{ file, span: { start: elseCase.span.start, end: elseCase.span.start + "else".length }, message: "the first `else` is here" }],
+          });
+        }
+        elseCase ??= matchCase;
+      }
       for (const value of matchCase.values) {
         const key = JSON.stringify(value.kind === "StringLiteral" ? value.value : printExpression(value));
         const previous = seen.get(key);

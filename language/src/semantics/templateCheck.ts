@@ -119,21 +119,44 @@ function folderOf(file: string): string {
 export function checkTemplates(symbols: Symbols, reporter: Reporter, readFile: ((path: string) => string | undefined) | undefined): void {
   const scope = templateScope(symbols, "unknown");
   for (const template of symbols.templates.values()) {
-    for (const prop of template.node.props) {
-      if (!prop.value) continue;
-      if (!prop.fromFile) {
-        checkTemplateString(prop.value, template.file, scope, reporter);
-        continue;
-      }
-      if (!readFile) continue;
-      const path = `${folderOf(template.file)}${prop.value.value}`;
-      const text = readFile(path);
-      if (text === undefined) {
-        reporter.report("J5005", { file: template.file, span: prop.value.span }, `the template file \`${path}\` does not exist: create it, or fix the path (it is relative to this .journey file)`);
-        continue;
-      }
-      reporter.addFile(path, text);
-      reportProblems(reporter, path, analyzeTemplate(text, scope), (offset) => offset, "'");
+    checkTemplateParts(template.node.props, template.file, scope, reporter, readFile);
+  }
+}
+
+/**
+ * Checks template parts (of a `template`, or of a `show in_app { … }` block): inline texts, and
+ * `file "…"` bodies read through `readFile`; a part given twice is reported.
+ */
+export function checkTemplateParts(
+  props: A.TemplateProp[],
+  file: string,
+  scope: TemplateScope,
+  reporter: Reporter,
+  readFile: ((path: string) => string | undefined) | undefined,
+): void {
+  const seen = new Map<string, A.TemplateProp>();
+  for (const prop of props) {
+    const first = seen.get(prop.name.text);
+    if (first) {
+      reporter.report("J2012", { file, span: prop.name.span }, `\`${prop.name.text}\` is already given above: a message has one ${prop.name.text}; remove one of them`, {
+        related: [{ file, span: first.name.span, message: "the first one is here" }],
+      });
+      continue;
     }
+    seen.set(prop.name.text, prop);
+    if (!prop.value) continue;
+    if (!prop.fromFile) {
+      checkTemplateString(prop.value, file, scope, reporter);
+      continue;
+    }
+    if (!readFile) continue;
+    const path = `${folderOf(file)}${prop.value.value}`;
+    const text = readFile(path);
+    if (text === undefined) {
+      reporter.report("J5005", { file, span: prop.value.span }, `the template file \`${path}\` does not exist: create it, or fix the path (it is relative to this .journey file)`);
+      continue;
+    }
+    reporter.addFile(path, text);
+    reportProblems(reporter, path, analyzeTemplate(text, scope), (offset) => offset, "'");
   }
 }
