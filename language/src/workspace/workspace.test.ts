@@ -66,6 +66,11 @@ describe("Workspace.fileProject", () => {
   });
 });
 
+/** Waits (polling) until `test` holds, for at most 5 s: timers run late on a busy machine. */
+async function until(test: () => boolean): Promise<void> {
+  for (let waited = 0; !test() && waited < 5000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 describe("CheckScheduler", () => {
   const options = (onFile: (file: string, text: string) => void, onProject: (text: string) => void = () => undefined) => ({
     delayMs: 5,
@@ -78,21 +83,21 @@ describe("CheckScheduler", () => {
     const workspace = new Workspace();
     const edited: string[] = [];
     const whole: string[] = [];
-    const scheduler = new CheckScheduler(
-      workspace,
-      options(
+    const scheduler = new CheckScheduler(workspace, {
+      ...options(
         (_file, text) => edited.push(text),
         (text) => whole.push(text),
       ),
-    );
+      idleMs: 300,
+    });
     for (const n of [1, 2, 3, 4]) {
       workspace.set("a.journey", `list v${n}\n`);
       scheduler.schedule("a.journey");
     }
-    await new Promise((resolve) => setTimeout(resolve, 15));
+    await until(() => edited.length > 0);
     expect(edited).toEqual(["list v4\n"]);
     expect(whole).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    await until(() => whole.length > 0);
     expect(whole).toEqual(["list v4\n"]);
     expect(workspace.stats).toMatchObject({ fileChecks: 1, checks: 1 });
     scheduler.dispose();
