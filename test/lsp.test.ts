@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -8,6 +8,9 @@ import {
   type CompletionItem,
   type CompletionList,
   DefinitionRequest,
+  DidChangeWatchedFilesNotification,
+  DidCloseTextDocumentNotification,
+  FileChangeType,
   DocumentFormattingRequest,
   HoverRequest,
   type Location,
@@ -279,6 +282,29 @@ describe("language server: a burst of edits", () => {
       await new Promise((resolve) => setTimeout(resolve, 800));
       expect(seen.filter((s) => s.includes("purchse") || s.includes("`purchas`"))).toEqual([]);
       expect(seen[seen.length - 1]).toContain("zzz");
+    } finally {
+      await client.stop();
+    }
+  });
+});
+
+describe("language server: files changed outside the editor", () => {
+  it("follows files created, changed and deleted on disk, and goes back to the disk's text when a file is closed", async () => {
+    const root = makeProject({ "schema.journey": "event purchase {\n  total money\n}\n", "a.journey": "segment a = big\n" }, false);
+    const client = await LspClient.start(root);
+    try {
+      await client.waitForDiagnostics("a.journey", (d) => d.some((x) => x.code === "J2003"));
+      writeFileSync(join(root, "b.journey"), "segment big = sum(purchase.total, ever) > 100\n");
+      await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: client.uri("b.journey"), type: FileChangeType.Created }] });
+      await client.waitForDiagnostics("a.journey", (d) => d.length === 0);
+      rmSync(join(root, "b.journey"));
+      await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: client.uri("b.journey"), type: FileChangeType.Deleted }] });
+      await client.waitForDiagnostics("a.journey", (d) => d.some((x) => x.code === "J2003"));
+      // An unsaved edit counts while the file is open; closing it without saving goes back to the disk's text.
+      await client.open("a.journey", "segment a = sum(purchase.total, ever) > 1\n");
+      await client.waitForDiagnostics("a.journey", (d) => d.length === 0);
+      await client.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri: client.uri("a.journey") } });
+      await client.waitForDiagnostics("a.journey", (d) => d.some((x) => x.code === "J2003"));
     } finally {
       await client.stop();
     }

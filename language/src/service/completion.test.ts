@@ -99,6 +99,18 @@ describe("hover", () => {
   });
 });
 
+describe("hover on customer and trigger", () => {
+  it("shows the customer's fields and the trigger event's", () => {
+    const text = "journey j {\n  when cart_abandoned\n  if customer.loyalty_tier == \"gold\" and trigger.value > 10 {\n    exit\n  }\n}\n";
+    workspace.set("scratch.journey", text);
+    const project = workspace.fileProject("scratch.journey");
+    expect(hover(project, "scratch.journey", text.indexOf("customer.") + 2)?.contents).toContain("`loyalty_tier");
+    const trigger = hover(project, "scratch.journey", text.indexOf("trigger.") + 2)?.contents;
+    expect(trigger).toContain("trigger: cart_abandoned");
+    expect(trigger).toContain("`value money`");
+  });
+});
+
 describe("signature help", () => {
   it("follows the argument being written", () => {
     expect(signatureHelp("segment s = count(", "segment s = count(".length)).toMatchObject({ label: "count(event [where condition], window)", activeParameter: 0 });

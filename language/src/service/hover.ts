@@ -1,6 +1,9 @@
 import { expr as printExpression } from "../format/printer.js";
 import type { Reference } from "../semantics/references.js";
 import { describeType, type FieldInfo } from "../semantics/types.js";
+import type * as A from "../syntax/ast.js";
+import type { ParseResult } from "../syntax/parse.js";
+import { journeyAt } from "./graph.js";
 import { describeDuration, durationAt } from "./durations.js";
 import type { Location, ProjectIndex } from "./project.js";
 import { findStep, stepSummary } from "./steps.js";
@@ -22,6 +25,11 @@ export function hover(project: ProjectIndex, file: string, offset: number): Hove
   }
   const parsed = project.file(file);
   if (!parsed) return undefined;
+  const word = wordAt(parsed.text, offset);
+  if (word && (word.text === "customer" || word.text === "trigger")) {
+    const contents = describeVariable(project, parsed, word.text, offset);
+    if (contents) return { contents, location: project.location(file, word) };
+  }
   const duration = durationAt(parsed.ast, offset);
   if (duration) {
     return { contents: `${fence(printExpression(duration))}\n\n${describeDuration(duration)}`, location: project.location(file, duration.span) };
@@ -110,3 +118,28 @@ function describeSymbol(project: ProjectIndex, ref: Reference): string | undefin
   }
 }
 
+
+function wordAt(text: string, offset: number): { start: number; end: number; text: string } | undefined {
+  let start = offset;
+  while (start > 0 && /[A-Za-z0-9_]/.test(text[start - 1] ?? "")) start--;
+  let end = offset;
+  while (end < text.length && /[A-Za-z0-9_]/.test(text[end] ?? "")) end++;
+  return end > start ? { start, end, text: text.slice(start, end) } : undefined;
+}
+
+/** `customer` and `trigger`: the record they stand for where they are written. */
+function describeVariable(project: ProjectIndex, parsed: ParseResult, name: string, offset: number): string | undefined {
+  const symbols = project.program.symbols;
+  if (name === "customer") {
+    // Only where it is a value (`customer.x`, `customer in vip`), not the `customer { … }` declaration or `customer enters`.
+    if (!/^\s*[.]|^\s+in\b/.test(parsed.text.slice(offset).replace(/^[A-Za-z0-9_]*/, ""))) return undefined;
+    return symbols.customer ? withDoc("customer", symbols.customer.node.doc?.text, `Fields:\n${fieldsTable(symbols.customer.fields)}`) : undefined;
+  }
+  const journey = journeyAt(parsed, offset);
+  if (!journey || offset < journey.span.start || offset > journey.span.end) return undefined;
+  const when = journey.items.find((i): i is A.WhenClause => i.kind === "WhenClause");
+  if (when?.trigger?.kind !== "EventTrigger") return undefined;
+  const event = symbols.events.get(when.trigger.event.event.text);
+  if (!event) return undefined;
+  return withDoc(`trigger: ${event.name}`, `The \`${event.name}\` that started this journey.`, `Fields:\n${fieldsTable(event.fields)}`);
+}
