@@ -171,18 +171,28 @@ async function benchShape(shape) {
   const firstCheckMs = firstPublish - started;
   const memoryMB = rssMB(child.pid);
 
-  // Edit-to-diagnostics: each edit plants a different unknown name on the last line, so each one
-  // changes the diagnostics the server must publish for the file.
-  // The file ends with a line break: its last (empty) line becomes the probe line.
-  const probeLine = text.split("\n").length - 2;
+  // Edit-to-diagnostics: each edit plants a different unknown name on a probe line in the middle
+  // of the file (before a top-level declaration, so what follows moves with every edit), so each
+  // edit changes the diagnostics the server must publish for the file.
+  const textLines = text.split("\n");
+  let probeLine = Math.floor(textLines.length / 2);
+  while (probeLine < textLines.length - 1 && !/^(segment|journey|list|score|template|event|object) /.test(textLines[probeLine])) probeLine++;
+  textLines.splice(probeLine, 0, "");
+  text = textLines.join("\n");
+  version++;
+  await connection.sendNotification(DidChangeTextDocumentNotification.type, {
+    textDocument: { uri, version },
+    contentChanges: [{ range: { start: { line: probeLine, character: 0 }, end: { line: probeLine, character: 0 } }, text: "\n" }],
+  });
+  await new Promise((r) => setTimeout(r, 1000));
   const edits = [];
   for (let i = 0; i < OPS; i++) {
     const lineText = `segment bench_probe = bench_unknown_${i}`;
-    const previous = text.split("\n")[probeLine + 1] ?? "";
-    const change = { range: { start: { line: probeLine + 1, character: 0 }, end: { line: probeLine + 1, character: previous.length } }, text: lineText };
-    const lines = text.split("\n");
-    lines[probeLine + 1] = lineText;
-    text = lines.join("\n");
+    const current = text.split("\n");
+    const previous = current[probeLine] ?? "";
+    const change = { range: { start: { line: probeLine, character: 0 }, end: { line: probeLine, character: previous.length } }, text: lineText };
+    current[probeLine] = lineText;
+    text = current.join("\n");
     version++;
     const published = until(uri, (diagnostics) => diagnostics.some((d) => String(d.message).includes(`bench_unknown_${i}\``)));
     const t0 = performance.now();
@@ -270,7 +280,7 @@ if (write) {
     ...gitInfo(),
     method:
       "The built server over stdio (vscode-languageserver-protocol client), default settings (15 ms debounce before the edited file is checked). " +
-      `${OPS} sequential operations each: an edit replaces the open file's last line with a segment naming a new unknown name, timed until the server publishes that file's diagnostics with it; ` +
+      `${OPS} sequential operations each: an edit replaces a probe line in the middle of the open file (before a top-level declaration) with a segment naming a new unknown name, timed until the server publishes that file's diagnostics with it; ` +
       "completion at step starts and after `customer.`; hover and definition on names after send/enters/wait for/when/goal/count(. Memory is the server's RSS once the workspace is open and checked.",
     shapes: results,
   };
