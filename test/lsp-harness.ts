@@ -107,7 +107,7 @@ export class LspClient {
       rootUri: pathToFileURL(root).href,
       workspaceFolders: [{ uri: pathToFileURL(root).href, name: "project" }],
       capabilities: {
-        workspace: { didChangeWatchedFiles: { dynamicRegistration: true } },
+        workspace: { didChangeWatchedFiles: { dynamicRegistration: true }, semanticTokens: { refreshSupport: true } },
         textDocument: { publishDiagnostics: { relatedInformation: true } },
       },
       initializationOptions: options.initializationOptions ?? { debounceMs: 10 },

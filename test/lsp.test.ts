@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -18,6 +18,8 @@ import {
   PrepareRenameRequest,
   ReferencesRequest,
   RenameRequest,
+  SemanticTokensRefreshRequest,
+  SemanticTokensRequest,
   type TextEdit,
   type WorkspaceEdit,
 } from "vscode-languageserver-protocol/node";
@@ -305,6 +307,39 @@ describe("language server: files changed outside the editor", () => {
       await client.waitForDiagnostics("a.journey", (d) => d.length === 0);
       await client.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri: client.uri("a.journey") } });
       await client.waitForDiagnostics("a.journey", (d) => d.some((x) => x.code === "J2003"));
+    } finally {
+      await client.stop();
+    }
+  });
+});
+
+describe("language server: a large file", () => {
+  it("checks an edit of one declaration quickly and exactly, and leaves whole-file answers to the full check", async () => {
+    const examples = join(repoRoot, "examples");
+    const big = ["schema", "segments", "templates", "policy", "promo_fallback", "abandoned_cart", "welcome_series"]
+      .map((name) => readFileSync(join(examples, `${name}.journey`), "utf8"))
+      .join("\n");
+    const templates = Object.fromEntries(readdirSync(join(examples, "templates")).map((f) => [`templates/${f}`, readFileSync(join(examples, "templates", f), "utf8")]));
+    const root = makeProject(templates, false);
+    const client = await LspClient.start(root, { initializationOptions: { debounceMs: 10, idleMs: 1500, regionThreshold: 1000 } });
+    let refreshes = 0;
+    client.connection.onRequest(SemanticTokensRefreshRequest.type, () => {
+      refreshes++;
+    });
+    try {
+      await client.open("big.journey", big);
+      await client.waitForDiagnostics("big.journey", (d) => d.length === 0);
+      const edited = big.replace("segment engaged = count(email_opened, last 30 days) >= 1", "segment engaged = count(email_opend, last 30 days) >= 1");
+      await client.change("big.journey", edited);
+      const diagnostics = await client.waitForDiagnostics("big.journey", (d) => d.length > 0);
+      const line = edited.split("\n").findIndex((l) => l.startsWith("segment engaged"));
+      expect(diagnostics.map((d) => `${d.code}@${d.range.start.line}:${d.range.start.character}`)).toEqual([`J2001@${line}:24`]);
+      // Colours of the whole file wait for the full check; the client is asked again after it.
+      await expect(client.connection.sendRequest(SemanticTokensRequest.type, { textDocument: { uri: client.uri("big.journey") } })).rejects.toMatchObject({ code: -32801 });
+      for (let waited = 0; refreshes === 0 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(refreshes).toBe(1);
+      const tokens = await client.connection.sendRequest(SemanticTokensRequest.type, { textDocument: { uri: client.uri("big.journey") } });
+      expect(tokens?.data.length).toBeGreaterThan(100);
     } finally {
       await client.stop();
     }

@@ -23,11 +23,12 @@ import {
   FoldingRangeKind,
   MarkupKind,
   ErrorCodes,
+  LSPErrorCodes,
 } from "vscode-languageserver/node";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import * as service from "../service/index.js";
 import { CheckScheduler } from "../workspace/scheduler.js";
-import { diagnosticsByFile, Workspace } from "../workspace/workspace.js";
+import { diagnosticsByFile, Workspace, type WorkspaceOptions } from "../workspace/workspace.js";
 import * as convert from "./convert.js";
 
 /** `journey/graph`: the journey under the cursor as a flowchart (see `service/graph.ts` and docs/editor.md). */
@@ -51,6 +52,8 @@ export interface ServerOptions {
   debounceMs?: number;
   /** How long typing must pause before the whole project is checked again. Default 250. */
   idleMs?: number;
+  /** Files at least this long (characters) are re-parsed by declaration while edited. Default 100,000. */
+  regionThreshold?: number;
 }
 
 const skippedFolders = new Set(["node_modules", "dist", ".git"]);
@@ -82,7 +85,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   let debounceMs = 15;
   let idleMs = 250;
   const templateCache = new Map<string, string | undefined>();
-  const workspace = new Workspace({
+  const workspaceOptions: WorkspaceOptions = {
     readFile: (path) => {
       if (templateCache.has(path)) return templateCache.get(path);
       const open = documents.get(files.uri(path));
@@ -97,8 +100,23 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       if (!open) templateCache.set(path, text);
       return text;
     },
-  });
+  };
+  const workspace = new Workspace(workspaceOptions);
   const graphs = new service.GraphMemory();
+  /** What the client can be asked to request again once the full check is done. */
+  const refreshable = { semanticTokens: false, inlayHints: false, folding: false };
+  /** A whole-file question about a large file being edited was declined: ask the client again after the next full check. */
+  let declined = false;
+  const notYet = () => {
+    declined = true;
+    return new ResponseError(LSPErrorCodes.ContentModified, "the file is being edited; the answer follows the next full check");
+  };
+  /** A file's tree for whole-file answers (outline, folding, hints); for a large file being edited, only once it is parsed whole. */
+  const settledParse = (uri: string) => {
+    const file = files.file(uri);
+    if (!workspace.has(file)) return undefined;
+    return workspace.parseIfCheap(file) ?? notYet();
+  };
   const published = new Map<string, string>();
 
   const absolute = (file: string) => (isAbsolute(file) || !root ? file : join(root, file));
@@ -127,6 +145,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     for (const [file, diagnostics] of byFile) {
       if (token.isCancelled) return;
       await publishFile(file, diagnostics);
+    }
+    if (declined) {
+      declined = false;
+      if (refreshable.semanticTokens) void connection.languages.semanticTokens.refresh().catch(() => undefined);
+      if (refreshable.inlayHints) void connection.languages.inlayHint.refresh().catch(() => undefined);
+      if (refreshable.folding) void connection.languages.foldingRange.refresh().catch(() => undefined);
     }
   };
   const publishEdited = async (file: string, project: service.ProjectIndex, token: { isCancelled: boolean }) => {
@@ -182,8 +206,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (folder?.startsWith("file:")) root = resolve(fileURLToPath(folder));
     else if (params.rootPath) root = resolve(params.rootPath);
     const options = (params.initializationOptions ?? {}) as ServerOptions;
+    refreshable.semanticTokens = params.capabilities.workspace?.semanticTokens?.refreshSupport === true;
+    refreshable.inlayHints = params.capabilities.workspace?.inlayHint?.refreshSupport === true;
+    refreshable.folding = params.capabilities.workspace?.foldingRange?.refreshSupport === true;
     if (typeof options.debounceMs === "number" && options.debounceMs >= 0) debounceMs = options.debounceMs;
     if (typeof options.idleMs === "number" && options.idleMs >= 0) idleMs = options.idleMs;
+    if (typeof options.regionThreshold === "number" && options.regionThreshold > 0) workspaceOptions.regionThreshold = options.regionThreshold;
     scheduler = makeScheduler();
     loadFromDisk();
     return {
@@ -322,8 +350,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onDocumentSymbol((params) => {
-    const file = files.file(params.textDocument.uri);
-    const parsed = workspace.parse(file);
+    const parsed = settledParse(params.textDocument.uri);
+    if (parsed instanceof ResponseError) return parsed;
     return parsed ? service.documentSymbols(parsed).map(convert.documentSymbol) : [];
   });
 
@@ -353,7 +381,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onFoldingRanges((params) => {
-    const parsed = workspace.parse(files.file(params.textDocument.uri));
+    const parsed = settledParse(params.textDocument.uri);
+    if (parsed instanceof ResponseError) return parsed;
     if (!parsed) return [];
     return service.foldingRanges(parsed).map((r) => (r.kind ? { startLine: r.startLine, endLine: r.endLine, kind: FoldingRangeKind.Comment } : { startLine: r.startLine, endLine: r.endLine }));
   });
@@ -377,7 +406,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.languages.inlayHint.on((params) => {
-    const parsed = workspace.parse(files.file(params.textDocument.uri));
+    const parsed = settledParse(params.textDocument.uri);
+    if (parsed instanceof ResponseError) return parsed;
     if (!parsed) return [];
     const start = parsed.lineIndex.offset(params.range.start.line, params.range.start.character);
     const end = parsed.lineIndex.offset(params.range.end.line, params.range.end.character);
@@ -391,6 +421,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.languages.semanticTokens.on((params) => {
+    const file = files.file(params.textDocument.uri);
+    // A large file being edited has only its edited declarations checked: colours follow the full check.
+    if (workspace.has(file) && workspace.isLarge(file) && !workspace.upToDate) return notYet();
     const here = at(params.textDocument.uri);
     const builder = new SemanticTokensBuilder();
     if (!here) return builder.build();

@@ -72,6 +72,16 @@ export class Workspace {
     return [...this.texts.keys()].sort();
   }
 
+  /** Whether a file is large enough to be re-parsed by declaration while it is edited. */
+  isLarge(file: string): boolean {
+    return (this.texts.get(file)?.length ?? 0) >= (this.options.regionThreshold ?? 100_000);
+  }
+
+  /** A file's syntax tree if it costs nothing now: parsed already, or small. */
+  parseIfCheap(file: string): ParseResult | undefined {
+    return this.parsed.get(file) ?? (this.isLarge(file) ? undefined : this.parse(file));
+  }
+
   /** One file's syntax tree, parsing it if its text changed since the last parse. */
   parse(file: string): ParseResult | undefined {
     const cached = this.parsed.get(file);
