@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { Workspace } from "../workspace/workspace.js";
 import { completion } from "./completion.js";
 import { hover } from "./hover.js";
+import { definition } from "./navigation.js";
 import { signatureHelp } from "./signature.js";
 
 const examples = join(import.meta.dirname, "../../../examples");
@@ -108,6 +109,16 @@ describe("hover on customer and trigger", () => {
     const trigger = hover(project, "scratch.journey", text.indexOf("trigger.") + 2)?.contents;
     expect(trigger).toContain("trigger: cart_abandoned");
     expect(trigger).toContain("`value money`");
+  });
+});
+
+describe("definition of a template body file", () => {
+  it("goes to the .liquid file a template reads", () => {
+    const text = 'template t email {\n  body file "templates/promo.liquid"\n}\n';
+    workspace.set("sub/scratch.journey", text);
+    const project = workspace.fileProject("sub/scratch.journey");
+    expect(definition(project, "sub/scratch.journey", text.indexOf("promo.liquid"))).toMatchObject([{ file: "sub/templates/promo.liquid", range: { start: { line: 0, column: 0 } } }]);
+    workspace.delete("sub/scratch.journey");
   });
 });
 

@@ -2,11 +2,28 @@ import type { SymbolInfo } from "../semantics/references.js";
 import { keywords } from "../syntax/tokens.js";
 import type { Location, ProjectIndex } from "./project.js";
 
-/** Where the name at `offset` is declared. Empty when it is not a resolved name or has no declaration. */
+/**
+ * Where the name at `offset` is declared; on a template's `file "templates/promo.liquid"`, that
+ * file. Empty when there is nothing to go to.
+ */
 export function definition(project: ProjectIndex, file: string, offset: number): Location[] {
   const ref = project.referenceAt(file, offset);
-  if (!ref?.symbol.file || !ref.symbol.span) return [];
-  return [project.location(ref.symbol.file, ref.symbol.span)];
+  if (ref?.symbol.file && ref.symbol.span) return [project.location(ref.symbol.file, ref.symbol.span)];
+  const path = templateFileAt(project, file, offset);
+  return path ? [project.location(path, { start: 0, end: 0 })] : [];
+}
+
+/** The template body file named at `offset` (`body file "templates/promo.liquid"`), as the checker resolves it: relative to the .journey file. */
+function templateFileAt(project: ProjectIndex, file: string, offset: number): string | undefined {
+  const parsed = project.file(file);
+  for (const decl of parsed?.ast.declarations ?? []) {
+    if (decl.kind !== "TemplateDecl" || offset < decl.span.start || offset > decl.span.end) continue;
+    const prop = decl.props.find((p) => p.fromFile && p.value && p.value.span.start <= offset && offset <= p.value.span.end);
+    if (!prop?.value) return undefined;
+    const slash = Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\"));
+    return `${slash < 0 ? "" : file.slice(0, slash + 1)}${prop.value.value}`;
+  }
+  return undefined;
 }
 
 /** Every place the name at `offset` is written, across the project. */
