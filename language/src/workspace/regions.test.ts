@@ -70,12 +70,20 @@ describe("Workspace with a large file", () => {
       ["wait 2 days", "wait 3 days"],
       ["\n/// Bought from us before", "\nsegment probe = loyalty_tier == \"platinum\"\n\n/// Bought from us before"],
       ["send email promo_email", "send email promo_emial"],
+      // A syntax error: the whole file is parsed, and the regions start again from that parse.
+      ["segment lapsed_buyers =", "segment lapsed_buyers"],
+      ["segment lapsed_buyers", "segment lapsed_buyers ="],
+      ["wait 3 days", "wait 4 days"],
     ];
     for (const [from, to] of edits) {
       text = text.replace(from, to);
       workspace.set("big.journey", text);
       const quick = workspace.fileProject("big.journey");
-      expect(quick.exactIn?.file).toBe("big.journey");
+      if (!quick.exactIn) {
+        // Parsed whole: exact everywhere.
+        expect(quick.program.diagnostics.some((d) => d.severity === "error" && d.code.startsWith("J1"))).toBe(true);
+        continue;
+      }
       const simplify = (ds: { code: string; message: string; range: { start: { offset: number; line: number; column: number } } }[]) =>
         ds.map((d) => `${d.code}@${d.range.start.line}:${d.range.start.column}/${d.range.start.offset} ${d.message}`).sort();
       const scratch = checkProgram([{ file: "big.journey", text }]).diagnostics;

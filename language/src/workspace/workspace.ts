@@ -138,6 +138,13 @@ export class Workspace {
     // The files themselves in full (a hover shows a segment's condition from its real tree).
     program.files = program.files.map((f) => this.parse(f.file) ?? f);
     this.stats.fileChecks++;
+    // A large file parsed whole here (a syntax error, a big change): its regions start again from this parse.
+    const regions = this.regionParsers.get(file);
+    const whole = this.parsed.get(file);
+    if (regions && whole) {
+      regions.seed(whole);
+      regions.assign(whole.text, program.diagnostics);
+    }
     const project = new ProjectIndex(program);
     this.focused = { file, version: this.currentVersion, project };
     return project;
