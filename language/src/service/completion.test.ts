@@ -100,6 +100,18 @@ describe("hover", () => {
   });
 });
 
+describe("hover on the language's words", () => {
+  it("explains a step keyword, but not a field that shares its name", () => {
+    const text = "journey j {\n  when signed_up\n  holdout 10%\n  wait for purchase within 2 days\n}\nevent e {\n  list text\n}\n";
+    workspace.set("scratch.journey", text);
+    const project = workspace.fileProject("scratch.journey");
+    expect(hover(project, "scratch.journey", text.indexOf("holdout") + 2)?.contents).toContain("control group");
+    const field = hover(project, "scratch.journey", text.indexOf("list text") + 1)?.contents;
+    expect(field).toContain("(field) e.list text");
+    expect(field).not.toContain("static audience");
+  });
+});
+
 describe("hover on customer and trigger", () => {
   it("shows the customer's fields and the trigger event's", () => {
     const text = "journey j {\n  when cart_abandoned\n  if customer.loyalty_tier == \"gold\" and trigger.value > 10 {\n    exit\n  }\n}\n";

@@ -7,6 +7,7 @@ import type * as A from "../syntax/ast.js";
 import { codeBefore, declarationAt, lineUpTo, nestingAt, wordRange, words } from "./context.js";
 import { type ProjectIndex, recordFields } from "./project.js";
 import { forEachStep, isStep } from "../semantics/checker.js";
+import { keywordDocs } from "./keywordDocs.js";
 
 export type CompletionKind =
   | "keyword"
@@ -149,7 +150,10 @@ class Context {
   // ── Items ───────────────────────────────────────────────────────────────
 
   private keywords(list: string[]): CompletionItem[] {
-    return list.map((label) => ({ label, kind: "keyword" }));
+    return list.map((label) => {
+      const doc = keywordDocs[label.split(" ")[0] ?? ""];
+      return doc ? { label, kind: "keyword", documentation: doc } : { label, kind: "keyword" };
+    });
   }
 
   private fields(fields: Map<string, FieldInfo> | undefined, owner?: string): CompletionItem[] {

@@ -4,6 +4,7 @@ import { describeType, type FieldInfo } from "../semantics/types.js";
 import type * as A from "../syntax/ast.js";
 import type { ParseResult } from "../syntax/parse.js";
 import { journeyAt } from "./graph.js";
+import { keywordDocs } from "./keywordDocs.js";
 import { describeDuration, durationAt } from "./durations.js";
 import type { Location, ProjectIndex } from "./project.js";
 import { findStep, stepSummary } from "./steps.js";
@@ -31,6 +32,9 @@ export function hover(project: ProjectIndex, file: string, offset: number): Hove
     if (contents) return { contents, location: project.location(file, word) };
   }
   const duration = durationAt(parsed.ast, offset);
+  if (!duration && word && Object.hasOwn(keywordDocs, word.text) && isKeywordHere(parsed.text, word)) {
+    return { contents: `**${word.text}** — ${keywordDocs[word.text]}`, location: project.location(file, word) };
+  }
   if (duration) {
     return { contents: `${fence(printExpression(duration))}\n\n${describeDuration(duration)}`, location: project.location(file, duration.span) };
   }
@@ -142,4 +146,12 @@ function describeVariable(project: ProjectIndex, parsed: ParseResult, name: stri
   const event = symbols.events.get(when.trigger.event.event.text);
   if (!event) return undefined;
   return withDoc(`trigger: ${event.name}`, `The \`${event.name}\` that started this journey.`, `Fields:\n${fieldsTable(event.fields)}`);
+}
+
+/** A word of the language used as one (not a field that happens to be called `event` or `list`): first on its line, or after a label. */
+function isKeywordHere(text: string, word: { start: number; end: number; text: string }): boolean {
+  const lineStart = text.lastIndexOf("\n", word.start - 1) + 1;
+  const before = text.slice(lineStart, word.start);
+  if (/^\s*([A-Za-z_][A-Za-z0-9_]*:\s*)?$/.test(before)) return !/^\s*[=:]/.test(text.slice(word.end, word.end + 3)) || before.trim() === "";
+  return ["within", "per", "matching", "ever", "since", "no", "contains", "recommend"].includes(word.text);
 }
