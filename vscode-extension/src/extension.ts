@@ -24,32 +24,39 @@ function serverOptions(context: vscode.ExtensionContext): ServerOptions {
   };
 }
 
-function clientOptions(): LanguageClientOptions {
+function clientOptions(watcher: vscode.FileSystemWatcher): LanguageClientOptions {
   return {
     documentSelector: [{ language: "journey" }],
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher("**/*.{journey,liquid}") },
+    synchronize: { fileEvents: watcher },
     outputChannelName: "Journey Language Server",
   };
 }
 
-async function start(context: vscode.ExtensionContext): Promise<LanguageClient> {
-  const started = new LanguageClient("journey", "Journey Language Server", serverOptions(context), clientOptions());
-  await started.start();
-  return started;
+/** Starts a client; a server that cannot start is reported, and the restart command stays there to try again. */
+async function start(context: vscode.ExtensionContext, watcher: vscode.FileSystemWatcher): Promise<LanguageClient | undefined> {
+  const started = new LanguageClient("journey", "Journey Language Server", serverOptions(context), clientOptions(watcher));
+  try {
+    await started.start();
+    return started;
+  } catch (error) {
+    void vscode.window.showErrorMessage(`The journey language server did not start: ${error instanceof Error ? error.message : String(error)}. Check journey.server.path, then run "Journey: Restart language server".`);
+    return undefined;
+  }
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  client = await start(context);
+  // One watcher for the extension's life: .journey files and the Liquid bodies templates read.
+  const watcher = vscode.workspace.createFileSystemWatcher("**/*.{journey,liquid}");
   const preview = new GraphPreview(context, () => client);
-
   context.subscriptions.push(
+    watcher,
     vscode.commands.registerCommand("journey.restartServer", async () => {
       const previous = client;
       client = undefined;
-      await previous?.stop();
-      client = await start(context);
+      await previous?.stop().catch(() => undefined);
+      client = await start(context, watcher);
       preview.refresh();
-      void vscode.window.setStatusBarMessage("Journey language server restarted", 3000);
+      if (client) void vscode.window.setStatusBarMessage("Journey language server restarted", 3000);
     }),
     vscode.commands.registerCommand("journey.showGraph", () => preview.show()),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
@@ -57,6 +64,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     preview,
   );
+  client = await start(context, watcher);
 }
 
 export async function deactivate(): Promise<void> {
