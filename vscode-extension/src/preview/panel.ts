@@ -80,7 +80,7 @@ export class GraphPreview implements vscode.Disposable {
     try {
       graph = await client.sendRequest<JourneyGraph | null>("journey/graph", {
         textDocument: { uri: editor.document.uri.toString() },
-        position: editor.selection.active,
+        position: { line: editor.selection.active.line, character: editor.selection.active.character },
       });
     } catch {
       return;
