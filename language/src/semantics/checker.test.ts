@@ -1274,3 +1274,16 @@ describe("gaps the IR lowering found", () => {
     expect(await check(journey('  match customer.tier {\n    "a" {\n      exit\n    }\n    else {\n      exit\n    }\n    else {\n      exit\n    }\n  }'))).toEqual(["J4010"]);
   });
 });
+
+describe("references", () => {
+  it("`matching cart_id` refers to the trigger event's field and to the waited-for event's", async () => {
+    const { checkProgram } = await import("./checker.js");
+    const text =
+      "event cart_abandoned {\n  cart_id text\n}\nevent purchase {\n  cart_id text\n}\njourney j {\n  when cart_abandoned per cart_id\n  goal purchase within 1 day\n  last: wait for purchase matching cart_id up to 1 day\n}\n";
+    const program = checkProgram([{ file: "a.journey", text }]);
+    expect(program.diagnostics).toEqual([]);
+    const at = text.indexOf("matching cart_id") + "matching ".length;
+    const owners = program.references.filter((r) => r.span.start === at).map((r) => r.symbol.owner);
+    expect(owners.sort()).toEqual(["cart_abandoned", "purchase"]);
+  });
+});

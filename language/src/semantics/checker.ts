@@ -573,6 +573,9 @@ class ProjectChecker {
         const key = wait.matching;
         const matchedField = key ? fields?.get(key.text) : undefined;
         if (key && matchedField) this.refs.add(file, key.span, fieldSymbol(matchedField));
+        // `matching cart_id` names the trigger event's field too: renaming either must reach it.
+        const triggerField = key && scope.journey?.triggerEvent ? this.symbols.events.get(scope.journey.triggerEvent)?.fields.get(key.text) : undefined;
+        if (key && triggerField && triggerField !== matchedField) this.refs.add(file, key.span, fieldSymbol(triggerField));
         if (key && fields) {
           const triggerFields = scope.journey?.triggerEvent ? this.symbols.events.get(scope.journey.triggerEvent)?.fields : undefined;
           if (!fields.has(key.text)) {
