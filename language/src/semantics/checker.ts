@@ -7,7 +7,7 @@ import { ExpressionChecker, type JourneyContext, type Scope } from "./expression
 import { didYouMean, Reporter } from "./report.js";
 import { closestName } from "./suggest.js";
 import { type Reference, ReferenceIndex } from "./references.js";
-import { bind, channels, fieldSymbol, type Symbols } from "./symbols.js";
+import { bind, channels, emptySymbols, fieldSymbol, type Symbols } from "./symbols.js";
 import { checkTemplateParts, checkTemplateString, checkTemplates, templateScope } from "./templateCheck.js";
 import { assignable, describeType, type FieldInfo, isBool, isTemporal, type Type } from "./types.js";
 
@@ -61,20 +61,6 @@ export function checkParsed(files: ParseResult[], options: CheckOptions = {}): P
   const brokenLines = new Set(syntax.filter((d) => d.severity === "error").map((d) => `${d.file}:${d.range.start.line}`));
   const semantic = reporter.diagnostics.filter((d) => !brokenLines.has(`${d.file}:${d.range.start.line}`));
   return { files, symbols, diagnostics: sortDiagnostics(dedupe([...syntax, ...semantic])), references: refs.references };
-}
-
-function emptySymbols(): Symbols {
-  return {
-    customer: undefined,
-    events: new Map(),
-    objects: new Map(),
-    segments: new Map(),
-    lists: new Map(),
-    scores: new Map(),
-    templates: new Map(),
-    journeys: new Map(),
-    policies: [],
-  };
 }
 
 /** The same finding reached twice (a template file shared by two templates) is reported once. */

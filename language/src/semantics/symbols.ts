@@ -50,9 +50,9 @@ interface ParsedFile {
   ast: A.SourceFile;
 }
 
-/** Collects the declarations of every file; reports duplicates with both places. */
-export function bind(files: ParsedFile[], reporter: Reporter, refs: ReferenceIndex = new ReferenceIndex()): Symbols {
-  const symbols: Symbols = {
+/** A project that declares nothing. */
+export function emptySymbols(): Symbols {
+  return {
     customer: undefined,
     events: new Map(),
     objects: new Map(),
@@ -63,6 +63,11 @@ export function bind(files: ParsedFile[], reporter: Reporter, refs: ReferenceInd
     journeys: new Map(),
     policies: [],
   };
+}
+
+/** Collects the declarations of every file; reports duplicates with both places. */
+export function bind(files: ParsedFile[], reporter: Reporter, refs: ReferenceIndex = new ReferenceIndex()): Symbols {
+  const symbols = emptySymbols();
   // Events, objects, segments, lists and scores are all names an expression can use: one namespace.
   const valueNames = new Map<string, Place & { kind: string }>();
   const claim = (namespace: Map<string, Place & { kind: string }>, kind: string, id: A.Identifier | undefined, file: string): boolean => {
