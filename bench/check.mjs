@@ -14,31 +14,21 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { generate, SHAPES, sha256, templateBodies, writeShape } from "./generate.mjs";
+import { generate, sha256, templateBodies, writeShape } from "./generate.mjs";
+import { parseArgs, selectedShapes } from "./options.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 
 // ── Options ─────────────────────────────────────────────────────────────────
 
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [key, value] = arg.replace(/^--/, "").split("=");
-    return [key, value ?? "true"];
-  }),
-);
+const args = parseArgs();
 const RUNS = Number(args.get("runs") ?? 5);
 const WARMUPS = Number(args.get("warmups") ?? 1);
-const shapes = (args.get("shape") ?? Object.keys(SHAPES).join(",")).split(",");
+const shapes = selectedShapes(args);
 const out = join(root, args.get("out") ?? "bench/results/check.json");
 const write = !args.has("no-write");
 const strict = args.has("strict");
-for (const shape of shapes) {
-  if (!SHAPES[shape]) {
-    console.error(`bench: unknown shape ${shape} (expected ${Object.keys(SHAPES).join(", ")})`);
-    process.exit(2);
-  }
-}
 
 /** What a CI run or an editor save may cost (reported, never asserted unless --strict). */
 const GOALS = {

@@ -30,18 +30,14 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
 } from "vscode-languageserver-protocol/node";
-import { generate, SHAPES, sha256, writeShape } from "./generate.mjs";
+import { generate, sha256, writeShape } from "./generate.mjs";
+import { parseArgs, selectedShapes } from "./options.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [key, value] = arg.replace(/^--/, "").split("=");
-    return [key, value ?? "true"];
-  }),
-);
+const args = parseArgs();
 const OPS = Number(args.get("ops") ?? 100);
-const shapes = (args.get("shape") ?? "one-large,many-small").split(",");
+const shapes = selectedShapes(args, ["one-large", "many-small"]);
 const out = join(root, args.get("out") ?? "bench/results/lsp.json");
 const write = !args.has("no-write");
 const SERVER = join(root, "language", "dist", "lsp", "server.js");
@@ -246,13 +242,6 @@ function gitInfo() {
   const head = git("rev-parse", "--short=12", "HEAD");
   if (head.status !== 0) return { commit: "unknown", dirty: null };
   return { commit: head.stdout.trim(), dirty: git("status", "--porcelain", "--", "language").stdout.trim() !== "" };
-}
-
-for (const shape of shapes) {
-  if (!SHAPES[shape]) {
-    console.error(`bench: unknown shape ${shape} (expected ${Object.keys(SHAPES).join(", ")})`);
-    process.exit(2);
-  }
 }
 
 const results = [];

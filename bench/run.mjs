@@ -14,31 +14,21 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generate, jsonTwin, SHAPES, sha256, WORKSPACES_DIR, writeShape } from "./generate.mjs";
+import { generate, jsonTwin, sha256, WORKSPACES_DIR, writeShape } from "./generate.mjs";
+import { parseArgs, selectedShapes } from "./options.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 
 // ── Options ─────────────────────────────────────────────────────────────────
 
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [key, value] = arg.replace(/^--/, "").split("=");
-    return [key, value ?? "true"];
-  }),
-);
+const args = parseArgs();
 const WARMUPS = Number(args.get("warmups") ?? 2);
 const RUNS = Number(args.get("runs") ?? 7);
-const shapes = (args.get("shape") ?? Object.keys(SHAPES).join(",")).split(",");
+const shapes = selectedShapes(args);
 const out = join(root, args.get("out") ?? "bench/results/frontend.json");
 const write = !args.has("no-write");
 const strict = args.has("strict");
-for (const shape of shapes) {
-  if (!SHAPES[shape]) {
-    console.error(`bench: unknown shape ${shape} (expected ${Object.keys(SHAPES).join(", ")})`);
-    process.exit(2);
-  }
-}
 
 /** What the front end is expected to do on these shapes (docs and the language server depend on it). */
 const GOALS = {

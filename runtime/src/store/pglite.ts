@@ -1,4 +1,4 @@
-import type { PGlite, Results, Transaction } from "@electric-sql/pglite";
+import type { PGlite, Results } from "@electric-sql/pglite";
 import {
   checkSchemaName,
   type QueryResult,
@@ -6,6 +6,7 @@ import {
   type SqlQueryable,
   type SqlStore,
   StoreUsageError,
+  TransactionHandle,
   type TransactionOptions,
 } from "./port.js";
 import { assertNotInsideTransaction, runInTransactionScope, withRetries } from "./transaction.js";
@@ -63,7 +64,12 @@ class PgliteStore implements SqlStore {
       // PGlite's transaction() holds its only connection for the whole callback: BEGIN … COMMIT/ROLLBACK.
       () =>
         this.db.transaction(async (inner) => {
-          const tx = new TransactionHandle(inner);
+          const tx = new TransactionHandle({
+            query: async <R extends Row>(sql: string, params: readonly unknown[] = []) => toResult<R>(await inner.query<R>(sql, [...params])),
+            exec: async (script: string) => {
+              await inner.exec(script);
+            },
+          });
           try {
             if (options.isolation && options.isolation !== "read committed") {
               await inner.query(`SET TRANSACTION ISOLATION LEVEL ${options.isolation.toUpperCase()}`);
@@ -86,26 +92,6 @@ class PgliteStore implements SqlStore {
   #check(method: string): void {
     if (this.#closed) throw new StoreUsageError(`store.${method}() after close()`);
     assertNotInsideTransaction(this, method);
-  }
-}
-
-class TransactionHandle implements SqlQueryable {
-  done = false;
-
-  constructor(readonly tx: Transaction) {}
-
-  async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-    this.#check();
-    return toResult<R>(await this.tx.query<R>(sql, [...params]));
-  }
-
-  async exec(script: string): Promise<void> {
-    this.#check();
-    await this.tx.exec(script);
-  }
-
-  #check(): void {
-    if (this.done) throw new StoreUsageError("transaction handle used after its transaction ended");
   }
 }
 

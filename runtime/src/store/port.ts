@@ -23,6 +23,27 @@ export interface SqlQueryable {
   exec(script: string): Promise<void>;
 }
 
+/** A transaction's queries, refusing use once the transaction has ended (both stores hand this to `fn`). */
+export class TransactionHandle implements SqlQueryable {
+  done = false;
+
+  constructor(private readonly connection: SqlQueryable) {}
+
+  async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    this.#check();
+    return this.connection.query<R>(sql, params);
+  }
+
+  async exec(script: string): Promise<void> {
+    this.#check();
+    await this.connection.exec(script);
+  }
+
+  #check(): void {
+    if (this.done) throw new StoreUsageError("transaction handle used after its transaction ended");
+  }
+}
+
 /**
  * READ COMMITTED is the default: the runtime's correctness rests on row locks (`FOR UPDATE`,
  * `SKIP LOCKED`), compare-and-set on a version column and unique keys, which all hold under it.

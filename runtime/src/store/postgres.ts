@@ -1,4 +1,4 @@
-import type { Pool, PoolClient, PoolConfig, QueryConfig } from "pg";
+import type { Pool, PoolConfig, QueryConfig } from "pg";
 import {
   checkSchemaName,
   type QueryResult,
@@ -6,6 +6,7 @@ import {
   type SqlQueryable,
   type SqlStore,
   StoreUsageError,
+  TransactionHandle,
   type TransactionOptions,
 } from "./port.js";
 import { assertNotInsideTransaction, beginStatement, runInTransactionScope, withRetries } from "./transaction.js";
@@ -81,7 +82,12 @@ class PostgresStore implements SqlStore {
     return withRetries(async () => {
       const client = await this.pool.connect();
       let broken = false;
-      const tx = new ClientHandle(client);
+      const tx = new TransactionHandle({
+        query: async <R extends Row>(sql: string, params: readonly unknown[] = []) => toResult<R>(await client.query(extended(sql, params))),
+        exec: async (script: string) => {
+          await client.query(script);
+        },
+      });
       try {
         await client.query(beginStatement(options.isolation));
         const result = await runInTransactionScope(this, () => fn(tx));
@@ -110,27 +116,6 @@ class PostgresStore implements SqlStore {
   #check(method: string): void {
     if (this.#closed) throw new StoreUsageError(`store.${method}() after close()`);
     assertNotInsideTransaction(this, method);
-  }
-}
-
-/** A transaction's connection, refusing use once its transaction has ended. */
-class ClientHandle implements SqlQueryable {
-  done = false;
-
-  constructor(readonly client: PoolClient) {}
-
-  async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-    this.#check();
-    return toResult<R>(await this.client.query(extended(sql, params)));
-  }
-
-  async exec(script: string): Promise<void> {
-    this.#check();
-    await this.client.query(script);
-  }
-
-  #check(): void {
-    if (this.done) throw new StoreUsageError("transaction handle used after its transaction ended");
   }
 }
 
