@@ -8,6 +8,8 @@ export default defineConfig({
     // Tests run against the TypeScript sources, not the built dist/.
     alias: {
       "@journey/language": here("./language/src/index.ts"),
+      // The subpath first: an alias also matches the longer specifiers it prefixes.
+      "@journey/compiler/ir": here("./compiler/src/ir/index.ts"),
       "@journey/compiler": here("./compiler/src/index.ts"),
       "@journey/runtime": here("./runtime/src/index.ts"),
     },

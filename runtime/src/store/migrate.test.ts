@@ -11,13 +11,19 @@ const TABLES = [
   "enrollment_traces",
   "enrollments",
   "events",
+  "experiment_winners",
   "identities",
+  "in_app_messages",
+  "journey_versions",
+  "journeys",
   "list_members",
+  "objects",
   "outbox",
   "rejected_events",
   "schema_migrations",
   "scores",
   "segment_members",
+  "trigger_clock",
 ];
 
 const tablesOf = async (store: SqlStore) =>

@@ -1,4 +1,5 @@
 import { sql as initial } from "./0001_initial.js";
+import { sql as engine } from "./0002_engine.js";
 
 export interface Migration {
   /** 1, 2, 3 … in order, without gaps; never reused. */
@@ -9,4 +10,7 @@ export interface Migration {
 }
 
 /** Every migration, in the order they apply. A new one: add `000N_name.ts` and list it here. */
-export const migrations: readonly Migration[] = [{ version: 1, name: "initial", sql: initial }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: "initial", sql: initial },
+  { version: 2, name: "engine", sql: engine },
+];
