@@ -63,12 +63,13 @@ export class TestDatabase {
     await this.insert(
       "events",
       ["event_id", "customer_id", "name", "occurred_at", "properties"],
-      population.customers.flatMap((c) => c.events.map((e) => [e.id, c.id, e.name, new Date(e.at).toISOString(), JSON.stringify(e.properties)])),
+      // Numbered in the order the events were recorded: the runtime's event_id is an identity column.
+      population.customers.flatMap((c) => c.events.map((e) => [c.id, e.name, new Date(e.at).toISOString(), JSON.stringify(e.properties)])).map((row, i) => [i + 1, ...row]),
     );
     await this.insert("list_members", ["list", "customer_id"], [...population.lists].flatMap(([list, members]) => [...members].map((id) => [list, id])));
     await this.insert(
       "scores",
-      ["name", "customer_id", "value", "updated_at"],
+      ["score", "customer_id", "value", "as_of"],
       [...population.scores].flatMap(([name, values]) => [...values].map(([id, s]) => [name, id, s.value, new Date(s.updatedAt).toISOString()])),
     );
     await this.insert("objects", ["type", "key", "data"], [...population.objects].flatMap(([type, items]) => [...items].map(([key, data]) => [type, key, JSON.stringify(data)])));

@@ -116,7 +116,7 @@ class SqlWriter {
       case "occurred_within": {
         const event = this.alias("e");
         const order = expr.which === "last" ? "DESC" : "ASC";
-        const at = `(SELECT ${event}."occurred_at" FROM "events" AS ${event} WHERE ${this.eventRows(event, expr.event, { kind: "ever" }, context)} ORDER BY ${event}."occurred_at" ${order}, ${event}."event_id" COLLATE "C" ${order} LIMIT 1)`;
+        const at = `(SELECT ${event}."occurred_at" FROM "events" AS ${event} WHERE ${this.eventRows(event, expr.event, { kind: "ever" }, context)} ORDER BY ${event}."occurred_at" ${order}, ${event}."event_id" ${order} LIMIT 1)`;
         return `COALESCE(${at} >= ${this.windowStart(expr.within)}, FALSE)`;
       }
       default: {
@@ -155,7 +155,7 @@ class SqlWriter {
         const order = expr.which === "last" ? "DESC" : "ASC";
         const read = this.read(`${event}."properties"`, expr.path, expr.type, expr.default);
         return {
-          sql: `(SELECT ${read.sql} FROM "events" AS ${event} WHERE ${this.eventRows(event, expr.event, { kind: "ever" }, context)} ORDER BY ${event}."occurred_at" ${order}, ${event}."event_id" COLLATE "C" ${order} LIMIT 1)`,
+          sql: `(SELECT ${read.sql} FROM "events" AS ${event} WHERE ${this.eventRows(event, expr.event, { kind: "ever" }, context)} ORDER BY ${event}."occurred_at" ${order}, ${event}."event_id" ${order} LIMIT 1)`,
           type: read.type,
         };
       }
@@ -182,10 +182,10 @@ class SqlWriter {
         const score = this.alias("s");
         const halfLife = this.catalog.scoreHalfLives.get(expr.name);
         const current = halfLife
-          ? `${score}."value" * power(0.5::float8, (extract(epoch FROM (${this.now} - ${score}."updated_at")) / extract(epoch FROM ${this.param(halfLife, "interval")}))::float8)`
+          ? `${score}."value" * power(0.5::float8, (extract(epoch FROM (${this.now} - ${score}."as_of")) / extract(epoch FROM ${this.param(halfLife, "interval")}))::float8)`
           : `${score}."value"`;
         return {
-          sql: `COALESCE((SELECT ${current} FROM "scores" AS ${score} WHERE ${score}."name" = ${this.param(expr.name, "text")} AND ${score}."customer_id" = ${context.customer}."customer_id"), 0)`,
+          sql: `COALESCE((SELECT ${current} FROM "scores" AS ${score} WHERE ${score}."score" = ${this.param(expr.name, "text")} AND ${score}."customer_id" = ${context.customer}."customer_id"), 0)`,
           type: "numeric",
         };
       }
