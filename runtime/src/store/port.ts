@@ -21,13 +21,29 @@ export interface SqlQueryable {
   query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   /** A script of several statements, without parameters (migrations). */
   exec(script: string): Promise<void>;
+  /**
+   * Bulk load: appends `rows` (values in `columns` order) to `table` with COPY, returning the rows
+   * written. Only PostgreSQL has it; callers fall back to INSERT when it is absent. Values follow the
+   * parameter conventions: null/undefined → NULL, Date → timestamptz, objects and arrays → JSON text.
+   */
+  copyRows?(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<number>;
 }
 
 /** A transaction's queries, refusing use once the transaction has ended (both stores hand this to `fn`). */
 export class TransactionHandle implements SqlQueryable {
   done = false;
+  /** Present when the connection can COPY (PostgreSQL). */
+  readonly copyRows?: (table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]) => Promise<number>;
 
-  constructor(private readonly connection: SqlQueryable) {}
+  constructor(private readonly connection: SqlQueryable) {
+    const copy = connection.copyRows?.bind(connection);
+    if (copy) {
+      this.copyRows = async (table, columns, rows) => {
+        this.#check();
+        return copy(table, columns, rows);
+      };
+    }
+  }
 
   async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
     this.#check();

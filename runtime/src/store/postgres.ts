@@ -1,4 +1,6 @@
-import type { Pool, PoolConfig, QueryConfig } from "pg";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { Pool, PoolClient, PoolConfig, QueryConfig } from "pg";
 import {
   checkSchemaName,
   type QueryResult,
@@ -77,6 +79,16 @@ class PostgresStore implements SqlStore {
     await this.pool.query(script);
   }
 
+  async copyRows(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<number> {
+    this.#check("copyRows");
+    const client = await this.pool.connect();
+    try {
+      return await copyInto(client, table, columns, rows);
+    } finally {
+      client.release();
+    }
+  }
+
   async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     this.#check("transaction");
     return withRetries(async () => {
@@ -87,6 +99,7 @@ class PostgresStore implements SqlStore {
         exec: async (script: string) => {
           await client.query(script);
         },
+        copyRows: (table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]) => copyInto(client, table, columns, rows),
       });
       try {
         await client.query(beginStatement(options.isolation));
@@ -129,4 +142,53 @@ function extended(text: string, values: readonly unknown[]): QueryConfig {
 
 function toResult<R extends Row>(result: { rows: unknown[]; rowCount: number | null }): QueryResult<R> {
   return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** `schema.table` or `column` as quoted SQL, refusing anything but plain identifiers (they are spliced into COPY). */
+function quoteName(name: string, what: string): string {
+  const parts = name.split(".");
+  if (parts.length > 2 || !parts.every((p) => IDENTIFIER.test(p))) {
+    throw new StoreUsageError(`copyRows: ${what} ${JSON.stringify(name)} must be a plain identifier (letters, digits, _), optionally schema-qualified`);
+  }
+  return parts.map((p) => `"${p}"`).join(".");
+}
+
+/** One value in COPY's text format. */
+function copyText(value: unknown): string {
+  if (value === null || value === undefined) return "\\N";
+  let text: string;
+  if (typeof value === "string") text = value;
+  else if (value instanceof Date) return value.toISOString();
+  else if (typeof value === "boolean") return value ? "t" : "f";
+  else if (typeof value === "number" || typeof value === "bigint") return String(value);
+  else text = JSON.stringify(value);
+  return /[\\\n\r\t]/.test(text) ? text.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c] ?? c) : text;
+}
+
+const COPY_ESCAPES: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/** COPY … FROM STDIN on `client` (in its transaction, if any), streamed in pieces of about 64 KB. */
+async function copyInto(client: PoolClient, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<number> {
+  const target = `${quoteName(table, "table")} (${columns.map((c) => quoteName(c, "column")).join(", ")})`;
+  for (const [i, row] of rows.entries()) {
+    if (row.length !== columns.length) throw new StoreUsageError(`copyRows into ${table}: row ${i} has ${row.length} values for ${columns.length} columns`);
+  }
+  if (rows.length === 0) return 0;
+  const { from: copyFrom } = await import("pg-copy-streams");
+  const stream = client.query(copyFrom(`COPY ${target} FROM STDIN`));
+  function* pieces(): Generator<string> {
+    let piece = "";
+    for (const row of rows) {
+      piece += `${row.map(copyText).join("\t")}\n`;
+      if (piece.length >= 65_536) {
+        yield piece;
+        piece = "";
+      }
+    }
+    if (piece) yield piece;
+  }
+  await pipeline(Readable.from(pieces()), stream);
+  return stream.rowCount;
 }

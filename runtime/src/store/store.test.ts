@@ -251,6 +251,36 @@ describe.each(storeFixtures())("store conformance: $kind", (fixture) => {
     expect([first?.length, second?.length].sort()).toEqual([12, 8]);
   });
 
+  it.runIf(fixture.kind === "postgres")("copyRows loads rows with COPY, on the pool and inside a transaction (rolled back with it)", async () => {
+    await store.exec("CREATE TABLE copied (id integer PRIMARY KEY, label text, at timestamptz, data jsonb, flag boolean)");
+    const at = new Date("2025-03-04T05:06:07.089Z");
+    const awkward = "tab\there, line\nbreak, back\\slash, \\N, 'quote'";
+    expect(store.copyRows).toBeDefined();
+    const loaded = await store.copyRows?.("copied", ["id", "label", "at", "data", "flag"], [
+      [1, awkward, at, { nested: ["a\tb", null] }, true],
+      [2, null, null, null, false],
+    ]);
+    expect(loaded).toBe(2);
+    await expect(
+      store.transaction(async (tx) => {
+        expect(await tx.copyRows?.("copied", ["id", "label"], [[3, "in a transaction"]])).toBe(1);
+        expect((await tx.query("SELECT count(*) AS n FROM copied")).rows).toEqual([{ n: 3 }]);
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+    const { rows } = await store.query("SELECT id, label, at, data, flag FROM copied ORDER BY id");
+    expect(rows).toEqual([
+      { id: 1, label: awkward, at, data: { nested: ["a\tb", null] }, flag: true },
+      { id: 2, label: null, at: null, data: null, flag: false },
+    ]);
+    await expect(store.copyRows?.("copied; DROP TABLE items", ["id"], [[4]])).rejects.toThrow(/copyRows: table .* must be a plain identifier/);
+    await expect(store.copyRows?.("copied", ["id", "label"], [[4]])).rejects.toThrow("copyRows into copied: row 0 has 1 values for 2 columns");
+  });
+
+  it.runIf(fixture.kind === "pglite")("has no copyRows (callers use INSERT)", () => {
+    expect(store.copyRows).toBeUndefined();
+  });
+
   // Last: it closes the suite's store (cleanup() closing it again is harmless).
   it("refuses use after close()", async () => {
     await store.close();
