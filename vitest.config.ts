@@ -17,6 +17,8 @@ export default defineConfig({
   test: {
     include: ["language/src/**/*.test.ts", "compiler/src/**/*.test.ts", "runtime/src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 60_000,
+    // PGlite takes seconds to start, more on a loaded machine: a beforeAll that opens one needs room.
+    hookTimeout: 120_000,
     globalSetup: ["test/setup/build.ts"],
   },
 });

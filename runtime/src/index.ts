@@ -32,3 +32,18 @@ export {
   QueueUsageError,
 } from "./queue/port.js";
 export { checkEvictionPolicy } from "./queue/redis-policy.js";
+export { Engine, type EngineOptions, type TickReport, CUSTOMER_QUEUE, DELIVER_QUEUE } from "./engine/engine.js";
+export { loadProject, readBuild, type LoadedProject, type LoadedJourney, ProjectLoadError } from "./model/project.js";
+export { ingestMessages, type IngestDeps, type IngestResult } from "./ingest/ingest.js";
+export { startIngestServer, type IngestServer, type IngestServerOptions } from "./ingest/server.js";
+export { importFile, type ImportOptions, type ImportResult } from "./ingest/import.js";
+export { ingestObjects } from "./ingest/objects.js";
+export { resolveCustomer } from "./identity/resolve.js";
+export { mergeCustomers } from "./identity/merge.js";
+export { type Channel, ChannelError, type ChannelName, type OutboundMessage } from "./channels/port.js";
+export { channelsFromEnv } from "./channels/config.js";
+export { logChannels, type LoggedMessage } from "./channels/log.js";
+export { deliverOne, deliveryHandler, dueDeliveries } from "./delivery/deliver.js";
+export { deliveryQueueOptions, RateLimiter } from "./delivery/rate-limit.js";
+export { runDev, type DevReport } from "./process/dev.js";
+export { replay, advanceTo } from "./process/replay.js";

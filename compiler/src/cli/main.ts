@@ -7,6 +7,7 @@ import { graphFormats, type GraphFormat } from "../graph/render.js";
 import { runBuild } from "./build.js";
 import { displayPath, findJourneyFiles, readSource, UsageError } from "./files.js";
 import { runGraph } from "./graph.js";
+import { runWithRuntime } from "./run.js";
 import { checkExitCode, parseMaxWarnings, tooManyWarnings } from "./exitCode.js";
 import { type Paint, paint, useColor } from "./report/color.js";
 import { renderGithub } from "./report/github.js";
@@ -95,6 +96,62 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .addOption(new Option("--format <format>", "output format").choices(graphFormats).default("mermaid"))
     .action(async (journey: string, paths: string[], options: { format: GraphFormat }) => {
       exitCode = await runGraph(journey, paths, options.format, io, VERSION);
+    });
+
+  program
+    .command("dev")
+    .description("run the project on the embedded runtime (no servers): replay its sample week on a fast clock and print every send")
+    .argument("[paths...]", "files or folders (default: the current folder)")
+    .option("--data <folder>", "sample data: week.jsonl and objects/*.jsonl (default: data/ beside the .journey files)")
+    .option("--days <n>", "days of journey time to run after the last message", (v) => parsePositive(v, "--days"), 7)
+    .option("--json", "print the report as JSON")
+    .action(async (paths: string[], options: { data?: string; days: number; json?: boolean }) => {
+      exitCode = await runWithRuntime(paths, io, VERSION, (runtime, compiled, runIo) =>
+        runtime.dev({ ...compiled, ...(options.data ? { data: resolve(io.cwd, options.data) } : {}), days: options.days, json: options.json === true }, runIo),
+      );
+    });
+
+  program
+    .command("serve")
+    .description("receive events over the Segment-compatible HTTP API and run journeys (DATABASE_URL, REDIS_URL; embedded when unset)")
+    .argument("[paths...]", "files or folders (default: the current folder)")
+    .option("--port <port>", "TCP port", (v) => parsePositive(v, "--port"), 8787)
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--write-key <key...>", "accepted write keys (also JOURNEY_WRITE_KEYS=key1,key2)")
+    .option("--config <file>", "settings file (journey.config.json: channels, write keys, concurrency, tick interval; no secrets)")
+    .option("--no-worker", "only the API: run journeys in separate `journey worker` processes")
+    .action(async (paths: string[], options: { port: number; host: string; writeKey?: string[]; config?: string; worker: boolean }) => {
+      const writeKeys = [...(options.writeKey ?? []), ...(process.env.JOURNEY_WRITE_KEYS ?? "").split(",").filter((k) => k.length > 0)];
+      const config = options.config ? { config: resolve(io.cwd, options.config) } : {};
+      exitCode = await runWithRuntime(paths, io, VERSION, (runtime, compiled, runIo) =>
+        runtime.serve({ build: compiled.build, port: options.port, host: options.host, writeKeys, worker: options.worker, ...config }, runIo),
+      );
+    });
+
+  program
+    .command("worker")
+    .description("run journeys and deliver messages against PostgreSQL and Redis (DATABASE_URL, REDIS_URL); start as many as needed")
+    .argument("[paths...]", "files or folders (default: the current folder)")
+    .option("--config <file>", "settings file (journey.config.json: channels, concurrency, tick interval; no secrets)")
+    .option("--metrics-port <port>", "serve /health/live, /health/ready and /metrics on this port", (v) => parsePositive(v, "--metrics-port"))
+    .option("--metrics-host <host>", "address for --metrics-port", "127.0.0.1")
+    .action(async (paths: string[], options: { config?: string; metricsPort?: number; metricsHost: string }) => {
+      const config = options.config ? { config: resolve(io.cwd, options.config) } : {};
+      const metrics = options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort, metricsHost: options.metricsHost };
+      exitCode = await runWithRuntime(paths, io, VERSION, (runtime, compiled, runIo) => runtime.worker({ build: compiled.build, ...config, ...metrics }, runIo));
+    });
+
+  program
+    .command("import")
+    .description("load customers, events or catalogue objects from a CSV or JSONL file (DATABASE_URL; embedded when unset)")
+    .argument("<file>", "a .csv or .jsonl file")
+    .argument("[paths...]", "the project's files or folders (default: the current folder)")
+    .requiredOption("--as <what>", "customer, an event name, or an object name")
+    .addOption(new Option("--format <format>", "file format (default: from the file name)").choices(["csv", "jsonl"]))
+    .action(async (file: string, paths: string[], options: { as: string; format?: "csv" | "jsonl" }) => {
+      exitCode = await runWithRuntime(paths, io, VERSION, (runtime, compiled, runIo) =>
+        runtime.importCommand({ build: compiled.build, file: resolve(io.cwd, file), as: options.as, ...(options.format ? { format: options.format } : {}) }, runIo),
+      );
     });
 
   try {
@@ -199,4 +256,10 @@ async function runCheck(paths: string[], options: CheckOptions, io: Io): Promise
     io.stderr.write(`journey: ${found}, more than the ${options.maxWarnings} that --max-warnings allows\n`);
   }
   return checkExitCode(counts, options.maxWarnings);
+}
+
+function parsePositive(value: string, option: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${option} must be a whole number, got ${JSON.stringify(value)}`);
+  return n;
 }

@@ -25,7 +25,7 @@ export function compileExamples(): LoadedProject {
     sourcePath: (file) => relative(examplesDir, join(examplesDir, file)),
   });
   if (!result.build) {
-    const errors = result.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.file}:${d.line + 1}: ${d.message}`);
+    const errors = result.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.file}:${d.range.start.line + 1}: ${d.message}`);
     throw new Error(`the examples do not compile:\n${errors.join("\n")}`);
   }
   cached = loadProject(result.build);
