@@ -84,3 +84,48 @@ describe("the API trigger", () => {
     await expect(f.engine.startJourney(id, "no_such_journey", {}, "req-4")).rejects.toThrow(/no journey named no_such_journey/);
   });
 });
+
+describe("an experiment picks its winner by the goal", () => {
+  it("after the set time, everyone new takes the arm with the best goal rate", async () => {
+    const f = await startEngine(await fixture.open(), examples, monday);
+    const arms = async () =>
+      new Map(
+        (
+          await f.store.query<{ customer_id: string; arm: string }>(
+            "SELECT customer_id, context->'arms'->>'experiment-261d7ba1' AS arm FROM enrollments WHERE journey = 'welcome_series'",
+          )
+        ).rows.map((r) => [r.customer_id, r.arm]),
+      );
+    // Twelve sign-ups on Monday: the sticky hash spreads them over both arms.
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const id = await addCustomer(f.store, { ...ada, customer_id: `c-${i}`, email: `c${i}@example.com` }, monday);
+      await addEvent(f.store, id, "signed_up", { source: "website" }, monday, `s-${i}`);
+      ids.push(id);
+    }
+    await f.engine.onAccepted(ids);
+    await f.engine.settle();
+    const first = await arms();
+    expect(new Set(first.values())).toEqual(new Set(["warm", "discount"]));
+    // Only the "discount" customers buy (the goal: a purchase within 14 days).
+    const buyers = ids.filter((id) => first.get(id) === "discount");
+    for (const id of buyers) await addEvent(f.store, id, "purchase", { order_id: `o-${id}`, channel: "online", total: 40, items: [] }, new Date(monday.getTime() + 86_400_000), `p-${id}`);
+    await f.clock.advanceTo(monday.getTime() + 86_400_000);
+    await f.engine.onAccepted(buyers);
+    await f.engine.settle();
+    // Four days later (the winner is picked 3 days after the experiment started), newcomers all get "discount".
+    await f.clock.advanceTo(monday.getTime() + 4 * 86_400_000);
+    const late: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const id = await addCustomer(f.store, { ...ada, customer_id: `n-${i}`, email: `n${i}@example.com` }, f.engine.now());
+      await addEvent(f.store, id, "signed_up", { source: "website" }, f.engine.now(), `n-${i}`);
+      late.push(id);
+    }
+    await f.engine.onAccepted(late);
+    await f.engine.settle();
+    const after = await arms();
+    expect(late.map((id) => after.get(id))).toEqual(late.map(() => "discount"));
+    const winner = await f.store.query("SELECT arm FROM experiment_winners WHERE journey = 'welcome_series'");
+    expect(winner.rows).toEqual([{ arm: "discount" }]);
+  });
+});
