@@ -7,6 +7,7 @@ import type { LoadedProject } from "../model/project.js";
 import type { SqlQueryable } from "../store/port.js";
 import type { Catalogue, RfmTable } from "./catalogue.js";
 import { type ConditionContext, type EventRecord, holds } from "./conditions.js";
+import { ENROLLMENT_COLUMNS, type EnrollmentRow } from "./run.js";
 import { withDefaults } from "./profile.js";
 import { decayed } from "./scores.js";
 
@@ -65,41 +66,77 @@ export class CustomerState {
   }
 }
 
-/** Locks the customer's row for the transaction and loads their state; undefined when unknown or merged away. */
-export async function lockCustomer(tx: SqlQueryable, customerId: string): Promise<CustomerState | undefined> {
-  const found = await tx.query<{ profile: Record<string, unknown>; merged_into: string | null }>(
-    "SELECT profile, merged_into FROM customers WHERE customer_id = $1 FOR UPDATE",
-    [customerId],
-  );
+export interface PendingEvent {
+  eventId: number;
+  event: EventRecord;
+}
+
+export interface LockedCustomer {
+  state: CustomerState;
+  /** Active enrollments, oldest first. */
+  enrollments: EnrollmentRow[];
+  /** Events not evaluated yet, in arrival order (at most `pendingLimit`). */
+  pending: PendingEvent[];
+}
+
+const at = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)));
+
+/**
+ * Locks the customer's row for the transaction, then loads everything a run needs in one more
+ * statement (after the lock, so it sees what the previous holder committed). Undefined when the
+ * customer is unknown or was merged into another.
+ */
+export async function lockCustomer(tx: SqlQueryable, customerId: string, pendingLimit = 0): Promise<LockedCustomer | undefined> {
+  const found = await tx.query<{ merged_into: string | null }>("SELECT merged_into FROM customers WHERE customer_id = $1 FOR UPDATE", [customerId]);
   const row = found.rows[0];
   if (!row || row.merged_into) return undefined;
-  const events = await tx.query<{ message_id: string; name: string; occurred_at: Date; properties: Record<string, unknown> }>(
-    "SELECT message_id, name, occurred_at, properties FROM events WHERE customer_id = $1 AND evaluated AND name NOT LIKE '$%' ORDER BY occurred_at, event_id",
-    [customerId],
+  const loaded = await tx.query<{
+    profile: Record<string, unknown>;
+    history: [string, string, string, Record<string, unknown>][];
+    segments: string[];
+    scores: [string, number, string][];
+    lists: string[];
+    enrollments: (Omit<EnrollmentRow, "wake_at" | "entered_at" | "goal_at"> & { wake_at: string | null; entered_at: string; goal_at: string | null })[];
+    pending: [number, string, string, string, Record<string, unknown>][];
+  }>(
+    `SELECT c.profile,
+       (SELECT coalesce(jsonb_agg(jsonb_build_array(e.message_id, e.name, e.occurred_at, e.properties) ORDER BY e.occurred_at, e.event_id), '[]'::jsonb)
+          FROM events e WHERE e.customer_id = c.customer_id AND e.evaluated AND e.name NOT LIKE '$%') AS history,
+       (SELECT coalesce(jsonb_agg(m.segment), '[]'::jsonb) FROM segment_members m WHERE m.customer_id = c.customer_id) AS segments,
+       (SELECT coalesce(jsonb_agg(jsonb_build_array(s.score, s.value, s.as_of)), '[]'::jsonb) FROM scores s WHERE s.customer_id = c.customer_id) AS scores,
+       (SELECT coalesce(jsonb_agg(l.list), '[]'::jsonb) FROM list_members l WHERE l.customer_id = c.customer_id) AS lists,
+       (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.entered_at, x.id), '[]'::jsonb)
+          FROM (SELECT ${ENROLLMENT_COLUMNS} FROM enrollments WHERE customer_id = c.customer_id AND ended_at IS NULL) x) AS enrollments,
+       (SELECT coalesce(jsonb_agg(jsonb_build_array(p.event_id, p.message_id, p.name, p.occurred_at, p.properties) ORDER BY p.event_id), '[]'::jsonb)
+          FROM (SELECT event_id, message_id, name, occurred_at, properties FROM events
+                WHERE customer_id = c.customer_id AND NOT evaluated ORDER BY event_id LIMIT $2) p) AS pending
+     FROM customers c WHERE c.customer_id = $1`,
+    [customerId, pendingLimit],
   );
-  // Memberships and scores in one round trip.
-  const held = await tx.query<{ kind: "segment" | "score" | "list"; name: string; value: number | null; as_of: Date | null }>(
-    `SELECT 'segment' AS kind, segment AS name, NULL::float8 AS value, NULL::timestamptz AS as_of FROM segment_members WHERE customer_id = $1
-     UNION ALL SELECT 'score', score, value, as_of FROM scores WHERE customer_id = $1
-     UNION ALL SELECT 'list', list, NULL, NULL FROM list_members WHERE customer_id = $1`,
-    [customerId],
-  );
-  const segments = new Set<string>();
-  const scores = new Map<string, ScoreValue>();
-  const lists = new Set<string>();
-  for (const r of held.rows) {
-    if (r.kind === "segment") segments.add(r.name);
-    else if (r.kind === "list") lists.add(r.name);
-    else scores.set(r.name, { value: r.value ?? 0, asOf: r.as_of ?? new Date(0) });
-  }
-  return new CustomerState(
+  const data = loaded.rows[0];
+  if (!data) return undefined;
+  const scores = new Map<string, ScoreValue>(data.scores.map(([name, value, asOf]) => [name, { value, asOf: at(asOf) }] as const));
+  const state = new CustomerState(
     customerId,
-    row.profile,
-    events.rows.map((e) => ({ messageId: e.message_id, name: e.name, occurredAt: e.occurred_at, properties: e.properties })),
-    segments,
+    data.profile,
+    data.history.map(([messageId, name, occurredAt, properties]) => ({ messageId, name, occurredAt: at(occurredAt), properties })),
+    new Set(data.segments),
     scores,
-    lists,
+    new Set(data.lists),
   );
+  return {
+    state,
+    enrollments: data.enrollments.map((e) => ({
+      ...e,
+      wake_at: e.wake_at === null ? null : at(e.wake_at),
+      entered_at: at(e.entered_at),
+      goal_at: e.goal_at === null ? null : at(e.goal_at),
+    })),
+    pending: data.pending.map(([eventId, messageId, name, occurredAt, properties]) => ({
+      eventId,
+      event: { messageId, name, occurredAt: at(occurredAt), properties },
+    })),
+  };
 }
 
 /** Writes what changed in memory back to the customer's rows. */

@@ -9,7 +9,7 @@ import { type CustomerState, conditionContext, flushCustomer, lockCustomer } fro
 import type { EventRecord } from "./conditions.js";
 import { holds } from "./conditions.js";
 import { enrollmentId, enrollmentId as enrollmentIdFor } from "./ids.js";
-import { ENROLLMENT_COLUMNS, type Enrollment, type EngineContext, type EnrollmentRow, enrollmentFromRow, Run } from "./run.js";
+import { type Enrollment, type EngineContext, enrollmentFromRow, Run } from "./run.js";
 import { pointsFor, decayed } from "./scores.js";
 import { addDuration } from "./time.js";
 import { endEnrollment, enroll, resume, saveEnrollment } from "./step.js";
@@ -37,33 +37,29 @@ export interface CustomerRunResult {
 
 /** The whole per-customer job, in one transaction of `db`. */
 export async function runCustomer(db: SqlQueryable, engine: EngineContext, customerId: string, now: Date): Promise<CustomerRunResult> {
-  const customer = await lockCustomer(db, customerId);
-  if (!customer) return { customerId, sends: [], more: false, visited: [], eventsApplied: 0 };
+  const locked = await lockCustomer(db, customerId, EVENTS_PER_PASS);
+  if (!locked) return { customerId, sends: [], more: false, visited: [], eventsApplied: 0 };
+  const customer = locked.state;
   const run = new Run(db, engine, customer, now);
-  const active = await db.query<EnrollmentRow>(`SELECT ${ENROLLMENT_COLUMNS} FROM enrollments WHERE customer_id = $1 AND ended_at IS NULL ORDER BY entered_at, id`, [
-    customerId,
-  ]);
-  for (const row of active.rows) run.enrollments.set(row.id, enrollmentFromRow(row));
+  for (const row of locked.enrollments) run.enrollments.set(row.id, enrollmentFromRow(row));
 
   let applied = 0;
   let more = false;
-  for (let pass = 0; pass < MAX_PASSES; pass++) {
-    const pending = await db.query<{ event_id: number; message_id: string; name: string; occurred_at: Date; properties: Record<string, unknown> }>(
-      "SELECT event_id, message_id, name, occurred_at, properties FROM events WHERE customer_id = $1 AND NOT evaluated ORDER BY event_id LIMIT $2",
-      [customerId, EVENTS_PER_PASS],
-    );
-    if (pending.rows.length === 0) {
-      more = false;
-      break;
-    }
+  let pending = locked.pending;
+  for (let pass = 0; pass < MAX_PASSES && pending.length > 0; pass++) {
     run.tracked = 0;
-    for (const row of pending.rows) {
-      await applyEvent(run, { messageId: row.message_id, name: row.name, occurredAt: row.occurred_at, properties: row.properties }, row.event_id);
-    }
-    await db.query("UPDATE events SET evaluated = true WHERE event_id = ANY($1::bigint[])", [pending.rows.map((r) => r.event_id)]);
-    applied += pending.rows.length;
-    more = pending.rows.length === EVENTS_PER_PASS || run.tracked > 0;
+    for (const { event, eventId } of pending) await applyEvent(run, event, eventId);
+    await db.query("UPDATE events SET evaluated = true WHERE event_id = ANY($1::bigint[])", [pending.map((p) => p.eventId)]);
+    applied += pending.length;
+    more = pending.length === EVENTS_PER_PASS || run.tracked > 0;
     if (!more) break;
+    pending = (
+      await db.query<{ event_id: number; message_id: string; name: string; occurred_at: Date; properties: Record<string, unknown> }>(
+        "SELECT event_id, message_id, name, occurred_at, properties FROM events WHERE customer_id = $1 AND NOT evaluated ORDER BY event_id LIMIT $2",
+        [customerId, EVENTS_PER_PASS],
+      )
+    ).rows.map((r) => ({ eventId: r.event_id, event: { messageId: r.message_id, name: r.name, occurredAt: r.occurred_at, properties: r.properties } }));
+    more = pending.length > 0;
   }
   await fireDueWaits(run);
   await refreshSegments(run, `wait@${now.toISOString()}`);
@@ -243,11 +239,11 @@ export async function startByRequest(
   requestId: string,
   now: Date,
 ): Promise<{ enrollmentId?: string; sends: string[]; visited: [string, string][] }> {
-  const customer = await lockCustomer(db, customerId);
-  if (!customer) return { sends: [], visited: [] };
+  const locked = await lockCustomer(db, customerId);
+  if (!locked) return { sends: [], visited: [] };
+  const customer = locked.state;
   const run = new Run(db, engine, customer, now);
-  const active = await db.query<EnrollmentRow>(`SELECT ${ENROLLMENT_COLUMNS} FROM enrollments WHERE customer_id = $1 AND ended_at IS NULL`, [customerId]);
-  for (const row of active.rows) run.enrollments.set(row.id, enrollmentFromRow(row));
+  for (const row of locked.enrollments) run.enrollments.set(row.id, enrollmentFromRow(row));
   const enrollmentId = await enroll(run, journey, "api", properties, enrollmentIdFor(journey, customerId, `api/${requestId}`));
   await refreshSegments(run, `api:${requestId}`);
   await flushCustomer(db, customer, now);

@@ -10,7 +10,7 @@ import type { SqlQueryable, SqlStore } from "../store/port.js";
 import { conditionContext, flushCustomer, lockCustomer } from "./customer.js";
 import { evaluate } from "./conditions.js";
 import { enrollmentId } from "./ids.js";
-import { ENROLLMENT_COLUMNS, type EngineContext, type EnrollmentRow, enrollmentFromRow, Run } from "./run.js";
+import { type EngineContext, enrollmentFromRow, Run } from "./run.js";
 import { enroll } from "./step.js";
 import { annualOccurrences, customerZoneField, scheduleOccurrences, zoneName } from "./time.js";
 
@@ -68,11 +68,11 @@ async function enrollOnOccurrences(
   from: Date,
   now: Date,
 ): Promise<Run | undefined> {
-  const customer = await lockCustomer(tx, customerId);
-  if (!customer) return undefined;
+  const locked = await lockCustomer(tx, customerId);
+  if (!locked) return undefined;
+  const customer = locked.state;
   const run = new Run(tx, engine, customer, now);
-  const active = await tx.query<EnrollmentRow>(`SELECT ${ENROLLMENT_COLUMNS} FROM enrollments WHERE customer_id = $1 AND ended_at IS NULL`, [customerId]);
-  for (const row of active.rows) run.enrollments.set(row.id, enrollmentFromRow(row));
+  for (const row of locked.enrollments) run.enrollments.set(row.id, enrollmentFromRow(row));
   const profile = customer.view(engine.project);
   const zone = zoneName(trigger.zone, profile, customerZoneField(engine.project.project.schema.customer.fields));
   let occurrences: Date[];

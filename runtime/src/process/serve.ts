@@ -35,6 +35,7 @@ import {
   startWorker,
   untilSignal,
   WORKER_QUEUES,
+  workerTuning,
 } from "./worker.js";
 
 export interface ServeOptions {
@@ -103,10 +104,7 @@ export async function runServeCommand(options: ServeOptions, io: CommandIo, hook
       channelsConfig,
       logger,
       metrics,
-      tickIntervalMs: config.tickIntervalMs,
-      ...(config.customerConcurrency ? { customerConcurrency: config.customerConcurrency } : {}),
-      ...(config.promoterBatch ? { promoterBatch: config.promoterBatch } : {}),
-      ...(config.sendLeaseMs ? { sendLeaseMs: config.sendLeaseMs } : {}),
+      ...workerTuning(config),
     });
     onAccepted = worker.engine.onAccepted;
   } else {

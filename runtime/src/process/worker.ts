@@ -63,6 +63,19 @@ export interface WorkerOptions {
   sendLeaseMs?: number;
 }
 
+/** The worker's tuning, as the config file gives it (serve and worker read the same settings). */
+export function workerTuning(config: { tickIntervalMs: number; customerConcurrency?: number; promoterBatch?: number; sendLeaseMs?: number }): Pick<
+  WorkerOptions,
+  "tickIntervalMs" | "customerConcurrency" | "promoterBatch" | "sendLeaseMs"
+> {
+  return {
+    tickIntervalMs: config.tickIntervalMs,
+    ...(config.customerConcurrency ? { customerConcurrency: config.customerConcurrency } : {}),
+    ...(config.promoterBatch ? { promoterBatch: config.promoterBatch } : {}),
+    ...(config.sendLeaseMs ? { sendLeaseMs: config.sendLeaseMs } : {}),
+  };
+}
+
 export interface RunningWorker {
   engine: Engine;
   /** Ticks run so far (with or without work). */
@@ -279,10 +292,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: Comman
     channelsConfig,
     logger,
     metrics,
-    tickIntervalMs: config.tickIntervalMs,
-    ...(config.customerConcurrency ? { customerConcurrency: config.customerConcurrency } : {}),
-    ...(config.promoterBatch ? { promoterBatch: config.promoterBatch } : {}),
-    ...(config.sendLeaseMs ? { sendLeaseMs: config.sendLeaseMs } : {}),
+    ...workerTuning(config),
   });
   logger.info({ schema: config.schema, queuePrefix: config.queuePrefix, channels: [...channels.keys()], health: health?.url }, "worker started");
   hooks.onReady?.({ urls: health ? [health.url] : [] });
