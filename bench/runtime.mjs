@@ -84,7 +84,7 @@ try {
   console.error(`bench: runtime/dist or compiler/dist is missing or stale; build first with \`npx tsc -b\` (\`npm run bench\` does): ${error.message}`);
   process.exit(1);
 }
-const { openPostgresStore, openBullmqQueue, migrate, loadProject, Engine, VirtualClock, SystemClock, ingestMessages, importFile, deliveryHandler } =
+const { openPostgresStore, openBullmqQueue, migrate, loadProject, Engine, VirtualClock, SystemClock, ingestMessages, importFile, deliveryBatchHandler } =
   runtime;
 
 const { default: pg } = await import("pg");
@@ -380,9 +380,9 @@ async function startEngine(name, { clock = new SystemClock(), onSend, onDeliverS
   let deliver;
   if (onSend) {
     const channel = { name: "email", idempotent: true, send: async (message, ctx) => (onSend(message, ctx), { providerMessageId: `bench:${ctx.idempotencyKey}` }) };
-    const handler = deliveryHandler({ store, clock, channels: new Map([["email", channel]]) });
+    const handler = deliveryBatchHandler({ store, clock, channels: new Map([["email", channel]]) });
     deliver = async (job) => {
-      onDeliverStart?.(job.data.sendId);
+      for (const id of job.data.sendIds ?? [job.data.sendId]) onDeliverStart?.(id);
       await handler(job);
     };
   }

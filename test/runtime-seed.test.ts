@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { logChannels, type LoggedMessage } from "../runtime/src/channels/log.js";
-import { deliveryHandler } from "../runtime/src/delivery/deliver.js";
+import { deliveryBatchHandler } from "../runtime/src/delivery/deliver.js";
 import { ingestObjects } from "../runtime/src/ingest/objects.js";
 import { replay } from "../runtime/src/process/replay.js";
 import { compileExamples, examplesDir } from "../runtime/src/testing/examples.js";
@@ -97,7 +97,7 @@ describe("the seed scenarios, a week of journey time", () => {
         let f: EngineFixture | undefined;
         f = await startEngine(store, project, start, {
           queue: async () => (await queues.open()).queue,
-          engine: { deliver: (job) => deliveryHandler({ store, clock: (f as EngineFixture).clock, channels: logChannels(sink) })(job) },
+          engine: { deliver: (job) => deliveryBatchHandler({ store, clock: (f as EngineFixture).clock, channels: logChannels(sink) })(job) },
         });
         const production = await runWeek(f, sink);
         expect(production.sends).toEqual(inMemory.sends);
@@ -119,7 +119,7 @@ async function embeddedRun(): Promise<Outcome> {
     const store = await stores.open();
     let f: EngineFixture | undefined;
     f = await startEngine(store, project, start, {
-      engine: { deliver: (job) => deliveryHandler({ store, clock: (f as EngineFixture).clock, channels: logChannels(sink) })(job) },
+      engine: { deliver: (job) => deliveryBatchHandler({ store, clock: (f as EngineFixture).clock, channels: logChannels(sink) })(job) },
     });
     return await runWeek(f, sink);
   } finally {

@@ -43,7 +43,7 @@ export { mergeCustomers } from "./identity/merge.js";
 export { type Channel, ChannelError, type ChannelName, type OutboundMessage } from "./channels/port.js";
 export { channelsFromEnv } from "./channels/config.js";
 export { logChannels, type LoggedMessage } from "./channels/log.js";
-export { deliverOne, deliveryHandler, dueDeliveries } from "./delivery/deliver.js";
+export { deliverBatch, deliverOne, deliveryBatchHandler, deliveryHandler, deliveryJobs, type DeliveryJob, dueDeliveries } from "./delivery/deliver.js";
 export { deliveryQueueOptions, RateLimiter } from "./delivery/rate-limit.js";
 export { runDev, type DevReport } from "./process/dev.js";
 export { replay, advanceTo } from "./process/replay.js";

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Clock } from "./clock.js";
+import { type DeliveryJob, deliveryJobs } from "../delivery/deliver.js";
 import { indexJourney, type LoadedJourney, type LoadedProject } from "../model/project.js";
 import type { JobHandler, JobQueue } from "../queue/port.js";
 import type { SqlQueryable, SqlStore } from "../store/port.js";
@@ -24,7 +25,7 @@ export interface EngineOptions {
   clock: Clock;
   project: LoadedProject;
   /** Delivery of outbox rows; without one, sends stay `pending` in the outbox (a sink reads them). */
-  deliver?: JobHandler<{ sendId: string }>;
+  deliver?: JobHandler<DeliveryJob>;
   /** Customers evaluated at once by this process. Default 4 (1 on PGlite, which is one connection). */
   concurrency?: number;
   /** Rows the promoter claims per tick. Default 1000. */
@@ -222,9 +223,10 @@ export class Engine implements EngineContext {
       return done;
     });
     const again: { customerId: string; reason: string }[] = [];
+    // One set of deliver jobs for the whole group: delivery claims and records each job's sends in two statements.
+    await this.#queueSends(results.flatMap((result) => result.sends));
     for (const result of results) {
       this.#count(result.visited);
-      await this.#queueSends(result.sends);
       if (result.more) again.push({ customerId: result.customerId, reason: `again${now.getTime()}.${result.eventsApplied}` });
     }
     for (const { customerId, error } of failed) {
@@ -238,17 +240,10 @@ export class Engine implements EngineContext {
     await addCustomerJobs(this.#queue, jobs, batch);
   }
 
-  /** Job ids name the attempt and the time it is due, so a send held back (quiet hours, retry) is queued again when due. */
+  /** Up to 50 sends per job; job ids name each send's attempt and due time, so a send held back (quiet hours, retry) is queued again when due. */
   async #queueSends(sends: readonly (string | { sendId: string; attempts: number; due: Date })[]): Promise<void> {
     if (!this.#options.deliver || sends.length === 0) return;
-    await this.#queue.addBulk(
-      DELIVER_QUEUE,
-      sends.map((send) =>
-        typeof send === "string"
-          ? { data: { sendId: send }, options: { jobId: `deliver.${send}.0` } }
-          : { data: { sendId: send.sendId }, options: { jobId: `deliver.${send.sendId}.${send.attempts}.${send.due.getTime()}` } },
-      ),
-    );
+    await this.#queue.addBulk(DELIVER_QUEUE, deliveryJobs(sends));
   }
 
   /**

@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Build } from "@journey/compiler/ir";
 import { logChannels, type LoggedMessage } from "../channels/log.js";
-import { deliveryHandler } from "../delivery/deliver.js";
+import { deliveryBatchHandler } from "../delivery/deliver.js";
 import { VirtualClock } from "../engine/clock.js";
 import { Engine } from "../engine/engine.js";
 import { customerZoneField } from "../engine/time.js";
@@ -104,7 +104,7 @@ export async function runDev(options: DevOptions): Promise<DevReport> {
     await store.exec(`TRUNCATE ${tables.rows.map((t) => `"${t.name}"`).join(", ")} RESTART IDENTITY CASCADE`);
     const sink: LoggedMessage[] = [];
     const queue = new InProcessQueue({ clock });
-    const deliver = deliveryHandler({ store, clock, channels: logChannels(sink) });
+    const deliver = deliveryBatchHandler({ store, clock, channels: logChannels(sink) });
     const engine = await Engine.start({ store, queue, clock, project, deliver });
     const startupMs = performance.now() - started;
 

@@ -8,7 +8,7 @@ import type { Build } from "@journey/compiler/ir";
 import type { DestinationStream } from "pino";
 import { ChannelConfigError, type ChannelsConfig, channelsFromEnv, parseChannelsConfig } from "../channels/config.js";
 import type { Channel } from "../channels/port.js";
-import { DEFAULT_LEASE_MS, deliveryHandler } from "../delivery/deliver.js";
+import { DEFAULT_LEASE_MS, deliveryBatchHandler } from "../delivery/deliver.js";
 import { rateLimiters } from "../delivery/rate-limit.js";
 import { type Clock, systemClock } from "../engine/clock.js";
 import { CUSTOMER_QUEUE, DELIVER_QUEUE, Engine, type TickReport } from "../engine/engine.js";
@@ -88,7 +88,7 @@ export interface RunningWorker {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { logger, metrics, clock } = options;
   const limits = options.channelsConfig?.rateLimits ?? {};
-  const deliver = deliveryHandler({
+  const deliver = deliveryBatchHandler({
     store: options.store,
     clock,
     channels: options.channels,
