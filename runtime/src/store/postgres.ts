@@ -82,10 +82,16 @@ class PostgresStore implements SqlStore {
   async copyRows(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<number> {
     this.#check("copyRows");
     const client = await this.pool.connect();
+    let broken = false;
+    const onLost = (): void => {
+      broken = true;
+    };
+    client.on("error", onLost);
     try {
       return await copyInto(client, table, columns, rows);
     } finally {
-      client.release();
+      client.off("error", onLost);
+      client.release(broken);
     }
   }
 
@@ -94,6 +100,12 @@ class PostgresStore implements SqlStore {
     return withRetries(async () => {
       const client = await this.pool.connect();
       let broken = false;
+      // A connection the server drops while checked out (a restart) also emits 'error' on the client;
+      // the query in flight rejects with it already, so the event itself must not crash the process.
+      const onLost = (): void => {
+        broken = true;
+      };
+      client.on("error", onLost);
       const tx = new TransactionHandle({
         query: async <R extends Row>(sql: string, params: readonly unknown[] = []) => toResult<R>(await client.query(extended(sql, params))),
         exec: async (script: string) => {
@@ -115,6 +127,7 @@ class PostgresStore implements SqlStore {
         throw error;
       } finally {
         tx.done = true;
+        client.off("error", onLost);
         client.release(broken);
       }
     }, options);
