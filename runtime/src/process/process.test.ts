@@ -206,6 +206,15 @@ describe.skipIf(services.embeddedOnly)("journey serve and journey worker (Postgr
     expect((await fetch(`${base}/v1/in_app/c1?key=customer_id`)).status).toBe(401);
     expect((await fetch(`${base}/v1/in_app/nobody?key=customer_id`, { headers: auth })).status).toBe(404);
 
+    // The API trigger reaches the worker's engine through serve.
+    const started = await fetch(`${base}/v1/journeys/answer/start`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ userId: "c2", messageId: "start-c2", properties: { n: 9 } }),
+    });
+    expect(started.status).toBe(200);
+    expect(((await started.json()) as { started: boolean }).started).toBe(true);
+
     const scraped = await (await fetch(`${base}/metrics`)).text();
     expect(scraped).toContain('journey_events_ingested_total{type="ping",result="accepted"} 1');
     expect(scraped).toContain('journey_events_ingested_total{type="ping",result="rejected"} 1');

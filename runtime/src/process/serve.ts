@@ -123,6 +123,8 @@ export async function runServeCommand(options: ServeOptions, io: CommandIo, hook
     writeKeys,
     host: "127.0.0.1",
     port: 0,
+    // The API trigger needs the engine: with --no-worker the route answers 501 and says so.
+    ...(worker ? { startJourney: (customer: string, journey: string, properties: Record<string, unknown>, requestId: string) => (worker as RunningWorker).engine.startJourney(customer, journey, properties, requestId) } : {}),
   });
   const server = await startPublicServer({
     ingest: ingest.fastify,
