@@ -1,8 +1,9 @@
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ChannelError, type OutboundMessage } from "./port.js";
 import { PushChannel } from "./push.js";
+import { readBody } from "../testing/http.js";
 
 /** A local server speaking FCM HTTP v1's messages:send: bearer auth, JSON in and out. */
 const PROJECT = "shop-app";
@@ -46,15 +47,6 @@ async function startFcm(): Promise<FcmPeer> {
   return peer;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
 const message = (sendId: string): OutboundMessage => ({
   sendId,
   customerId: "c1",
@@ -74,7 +66,7 @@ describe("push channel (FCM HTTP v1)", () => {
 
   beforeAll(async () => {
     peer = await startFcm();
-    channel = new PushChannel({ projectId: PROJECT, accessToken: TOKEN, baseUrl: peer.url, timeoutMs: 300 });
+    channel = new PushChannel({ projectId: PROJECT, accessToken: TOKEN, baseUrl: peer.url, timeoutMs: 2000 });
   });
   afterAll(() => peer.close());
   beforeEach(() => {
@@ -135,7 +127,7 @@ describe("push channel (FCM HTTP v1)", () => {
     await expect(channel.send(message("send-5"), { idempotencyKey: "send-5" })).rejects.toMatchObject({
       retryable: true,
       ambiguous: true,
-      message: expect.stringContaining("no answer within 300 ms"),
+      message: expect.stringContaining("no answer within 2000 ms"),
     });
   });
 });

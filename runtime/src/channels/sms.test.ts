@@ -1,8 +1,9 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ChannelError, type OutboundMessage } from "./port.js";
 import { SmsChannel } from "./sms.js";
+import { readBody } from "../testing/http.js";
 
 /** A local server speaking Twilio's Messages API: form body, Basic auth, idempotency token. */
 interface TwilioPeer {
@@ -53,15 +54,6 @@ async function startTwilio(): Promise<TwilioPeer> {
   peer.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   peer.close = () => new Promise((resolve) => server.close(() => resolve()));
   return peer;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 const message = (sendId: string, to = "+393331234567", body = "Our spring sale is on"): OutboundMessage => ({

@@ -1,9 +1,10 @@
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OutboundMessage } from "./port.js";
 import { WebhookChannel } from "./webhook.js";
+import { readBody } from "../testing/http.js";
 
 const SECRET = `whsec_${Buffer.from("a test signing key of 32 bytes!!").toString("base64")}`;
 
@@ -37,15 +38,6 @@ async function startReceiver(secret: string): Promise<Receiver> {
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   receiver.close = () => new Promise((resolve) => server.close(() => resolve()));
   return receiver;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 const message = (sendId: string, to: string, content: Extract<OutboundMessage, { channel: "webhook" }>["content"]): OutboundMessage => ({
