@@ -366,14 +366,20 @@ async function scenario(options: ScenarioOptions): Promise<Outcome> {
     const db = store;
     const deadline = Date.now() + options.settleMs;
     for (;;) {
-      const { rows } = await db.query<{ unevaluated: number; unsettled: number; sends: number; active: number; completed: number }>(
-        `SELECT (SELECT count(*) FROM events WHERE NOT evaluated) AS unevaluated,
+      // The test's own watch also loses its connection when PostgreSQL restarts: ask again a second later.
+      const watched = await db
+        .query<{ unevaluated: number; unsettled: number; sends: number; active: number; completed: number }>(
+          `SELECT (SELECT count(*) FROM events WHERE NOT evaluated) AS unevaluated,
                 (SELECT count(*) FROM outbox WHERE status NOT IN ('sent', 'unknown', 'failed')) AS unsettled,
                 (SELECT count(*) FROM outbox) AS sends,
                 (SELECT count(*) FROM enrollments WHERE state = 'active') AS active,
                 (SELECT count(*) FROM enrollments WHERE state = 'completed') AS completed`,
-      );
-      const r = rows[0];
+        )
+        .catch((error: unknown) => {
+          if (Date.now() > deadline) throw error;
+          return { rows: [] };
+        });
+      const r = watched.rows[0];
       if (r && r.unevaluated === 0 && r.unsettled === 0 && r.active === 0 && r.sends === expectedSends) break;
       if (Date.now() > deadline) break;
       await sleep(1000);
